@@ -1,0 +1,35 @@
+"""Criteria sets and their evaluation; depends on nothing outside the standard library.
+
+Use :func:`evaluate` with :data:`DEFAULT_SETS` (validated at import) and an
+:class:`EvaluationConfig`; build the :class:`CriteriaInputs` with ``service.mappers``.
+"""
+
+from __future__ import annotations
+
+from service.criteria.catalogue import CriteriaSetError, validate_sets
+from service.criteria.config import ConfigError, EvaluationConfig
+from service.criteria.evaluator import Evaluation, evaluate
+from service.criteria.inputs import CriteriaInputs
+from service.criteria.model import CriteriaSet, Criterion, CriterionResult, SetResult
+from service.criteria.sets import DEFAULT_SETS as _DEFAULT_SETS
+from service.criteria.status import SetStatus, Status
+
+__all__ = [
+    "DEFAULT_SETS",
+    "ConfigError",
+    "CriteriaInputs",
+    "CriteriaSet",
+    "CriteriaSetError",
+    "Criterion",
+    "CriterionResult",
+    "Evaluation",
+    "EvaluationConfig",
+    "SetResult",
+    "SetStatus",
+    "Status",
+    "evaluate",
+    "validate_sets",
+]
+
+DEFAULT_SETS: tuple[CriteriaSet, ...] = validate_sets(_DEFAULT_SETS)
+"""Milan-NET, ENETS, UNOS and resection, in result order; validated when imported."""

@@ -1,0 +1,191 @@
+"""The criteria inputs: one frozen, typed record per patient, built by the mappers.
+
+Every field is optional (``None`` or an empty tuple means "nothing usable in the
+record") and every value carries where it came from, so a criterion can name its
+evidence. Status filtering (usable Observation statuses, present Conditions,
+completed Procedures), the evaluation-date cut-off and most-recent selection have
+already been applied by the mappers; freshness is judged by the criteria because
+its window is configurable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Generic, Literal, TypeVar
+
+from service.criteria.values import DateSpan, Evidence, EvidenceValue, Interval
+
+__all__ = [
+    "INPUT_NAMES",
+    "ConditionFact",
+    "CriteriaInputs",
+    "Drainage",
+    "Finding",
+    "Measurement",
+    "PrimarySite",
+    "ProcedureFact",
+    "Warning",
+]
+
+T = TypeVar("T")
+
+Drainage = Literal["portal", "not_portal", "undetermined"]
+DiseaseCourse = Literal["stable", "responding", "progressing"]
+Grade = Literal["G1", "G2", "G3"]
+MetastaticPattern = Literal["type-i", "type-ii", "type-iii"]
+
+
+def _date_text(span: DateSpan | None) -> str | None:
+    return None if span is None else span.text
+
+
+@dataclass(frozen=True)
+class Warning:  # noqa: A001 - the result contract calls these "warnings"
+    """A resource that could not be read or interpreted, and why."""
+
+    reference: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A numeric result normalised to ``unit``.
+
+    ``value`` is ``None`` when the resource is readable but not interpretable
+    (unrecognised unit, unparseable string); ``problem`` then says why and the
+    criterion reading it is ``unknown``. ``upper_limit`` is the normalised
+    ``referenceRange.high`` when one is given (bilirubin); ``upper_limit_problem``
+    says why a given limit could not be used.
+    """
+
+    reference: str
+    date: DateSpan | None
+    value: Interval | None
+    unit: str
+    problem: str | None = None
+    upper_limit: Decimal | None = None
+    upper_limit_problem: str | None = None
+
+    @property
+    def display(self) -> str:
+        """Return the value and unit as a clinician reads them (``1.2 mg/dL``)."""
+        if self.value is None:
+            return "uninterpretable value"
+        return f"{self.value.display()} {self.unit}"
+
+    def evidence(self) -> Evidence:
+        """Return the evidence entry: normalised value, unit and date."""
+        value: EvidenceValue
+        if self.value is None:
+            value = None
+        elif self.value.is_point and self.value.low is not None:
+            value = self.value.low.quantize(_MILLI).normalize()
+        else:
+            value = self.value.display()
+        return Evidence(self.reference, value, self.unit, _date_text(self.date))
+
+
+@dataclass(frozen=True)
+class Finding(Generic[T]):
+    """A coded, boolean or integer result (an MDT assessment, a grade, ECOG).
+
+    ``value`` is ``None`` when the latest result is readable but not interpretable
+    (e.g. an unrecognised answer code); ``problem`` then says why, and the criterion
+    reading it is ``unknown`` rather than falling back to an older result.
+    """
+
+    reference: str
+    date: DateSpan | None
+    value: T | None
+    display: str
+    problem: str | None = None
+
+    def evidence(self) -> Evidence:
+        """Return the evidence entry for this finding."""
+        value: EvidenceValue = self.value if isinstance(self.value, (bool, int, str)) else None
+        return Evidence(self.reference, value, None, _date_text(self.date))
+
+
+@dataclass(frozen=True)
+class ConditionFact:
+    """A Condition the service recognised, with the code that matched."""
+
+    reference: str
+    date: DateSpan | None
+    code: str
+    display: str
+    present: bool
+
+    def evidence(self) -> Evidence:
+        """Return the evidence entry: the matched code and the Condition's date."""
+        return Evidence(self.reference, self.code, None, _date_text(self.date))
+
+
+@dataclass(frozen=True)
+class PrimarySite(ConditionFact):
+    """A primary-tumour Condition and what its site code says about portal drainage."""
+
+    drainage: Drainage = "undetermined"
+    site: str = "unspecified site"
+
+
+@dataclass(frozen=True)
+class ProcedureFact:
+    """A completed Procedure the service recognised."""
+
+    reference: str
+    date: DateSpan | None
+    code: str
+    display: str
+
+    def evidence(self) -> Evidence:
+        """Return the evidence entry: the procedure code and date."""
+        return Evidence(self.reference, self.code, None, _date_text(self.date))
+
+
+@dataclass(frozen=True)
+class CriteriaInputs:
+    """Everything the criteria read about one patient, as of ``evaluation_date``.
+
+    Single results are the most recent usable one; tuples are ordered oldest first
+    (undated first) except where noted.
+    """
+
+    patient: str
+    evaluation_date: date
+    birth_date: DateSpan | None = None
+    ki67: Measurement | None = None
+    grade: Finding[Grade] | None = None
+    neuroendocrine_carcinoma: tuple[ConditionFact, ...] = ()
+    bilirubin: Measurement | None = None
+    platelets: Measurement | None = None
+    primary_sites: tuple[PrimarySite, ...] = ()
+    primary_resections: tuple[ProcedureFact, ...] = ()
+    primary_resected: Finding[bool] | None = None
+    primary_resectable: Finding[bool] | None = None
+    liver_metastases: tuple[ConditionFact, ...] = ()
+    extrahepatic_metastases: tuple[ConditionFact, ...] = ()
+    extrahepatic_staging: Finding[bool] | None = None
+    hepatic_tumour_burden: Measurement | None = None
+    metastatic_pattern: Finding[MetastaticPattern] | None = None
+    hepatic_disease_resectable: Finding[bool] | None = None
+    future_liver_remnant: Measurement | None = None
+    cirrhosis: tuple[ConditionFact, ...] = ()
+    significant_liver_disease: tuple[ConditionFact, ...] = ()
+    portal_hypertension_signs: tuple[ConditionFact, ...] = ()
+    disease_course: tuple[Finding[DiseaseCourse], ...] = ()
+    refractory_hormonal_syndrome: Finding[bool] | None = None
+    carcinoid_heart_disease: tuple[ConditionFact, ...] = ()
+    ecog: Finding[int] | None = None
+    liver_transplants: tuple[ProcedureFact, ...] = ()
+    warnings: tuple[Warning, ...] = ()
+
+
+INPUT_NAMES: frozenset[str] = frozenset(
+    name for name in CriteriaInputs.__dataclass_fields__ if name not in ("patient", "warnings")
+)
+"""The names a criterion may declare in its ``inputs`` (checked when sets load)."""
+
+_MILLI = Decimal("0.001")

@@ -1,0 +1,83 @@
+"""Result builders and checks shared by the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from service.criteria.inputs import Measurement
+from service.criteria.model import Criterion, CriterionResult, EvaluationContext
+from service.criteria.status import Status
+from service.criteria.values import DateSpan, Evidence, days_ago
+
+__all__ = ["fresh_lab_problem", "met", "not_met", "unknown"]
+
+
+def _with_remark(criterion: Criterion, status: Status, reason: str) -> str:
+    remark = criterion.remarks.get(status.value)
+    return f"{reason}; {remark}" if remark else reason
+
+
+def met(criterion: Criterion, reason: str, evidence: Iterable[Evidence]) -> CriterionResult:
+    """Return a ``met`` result; ``evidence`` must not be empty."""
+    items = tuple(evidence)
+    if not items:
+        raise ValueError(f"{criterion.id}: a met result needs evidence")
+    return CriterionResult(criterion.id, Status.MET, _with_remark(criterion, Status.MET, reason), items)
+
+
+def not_met(criterion: Criterion, reason: str, evidence: Iterable[Evidence]) -> CriterionResult:
+    """Return a ``not_met`` result; ``evidence`` must not be empty."""
+    items = tuple(evidence)
+    if not items:
+        raise ValueError(f"{criterion.id}: a not_met result needs evidence")
+    return CriterionResult(
+        criterion.id, Status.NOT_MET, _with_remark(criterion, Status.NOT_MET, reason), items
+    )
+
+
+def unknown(
+    criterion: Criterion,
+    reason: str,
+    needs: Iterable[str],
+    evidence: Iterable[Evidence] = (),
+) -> CriterionResult:
+    """Return an ``unknown`` result naming what data would decide it."""
+    wanted = tuple(dict.fromkeys(needs))
+    if not wanted:
+        raise ValueError(f"{criterion.id}: an unknown result must say what it needs")
+    return CriterionResult(
+        criterion.id,
+        Status.UNKNOWN,
+        _with_remark(criterion, Status.UNKNOWN, reason),
+        tuple(evidence),
+        wanted,
+    )
+
+
+def is_fresh(span: DateSpan, max_age_days: int, at: date) -> bool | None:
+    """Say whether every day of ``span`` is at most ``max_age_days`` before ``at``.
+
+    ``None`` when some days of a partial date are fresh and some are not.
+    """
+    cutoff = days_ago(max_age_days, at)
+    if span.earliest >= cutoff:
+        return True
+    if span.latest < cutoff:
+        return False
+    return None
+
+
+def fresh_lab_problem(lab: Measurement, name: str, context: EvaluationContext) -> str | None:
+    """Return why a lab cannot be used (undated, stale, uninterpretable), or ``None``."""
+    window = context.config.lab_freshness_days
+    if lab.date is None:
+        return f"latest {name} ({lab.reference}) has no date, so it cannot be shown to be fresh"
+    fresh = is_fresh(lab.date, window, context.evaluation_date)
+    if fresh is False:
+        return f"latest {name} {lab.date.label} is older than {window} days"
+    if fresh is None:
+        return f"latest {name} dated {lab.date.text} may be older than {window} days"
+    if lab.value is None:
+        return f"latest {name} ({lab.reference}) cannot be interpreted: {lab.problem}"
+    return None
