@@ -74,7 +74,7 @@ def notes_for(inputs: CriteriaInputs, results: tuple[SetResult, ...]) -> tuple[s
     if ages is not None and ages[1] < 50:
         favourable.append("an age under 50")
     if site is not None and site.site in FAVOURABLE_SITES:
-        favourable.append(f"a {site.site} primary")
+        favourable.append(f"a primary in the {site.site}")
     if favourable:
         notes.append(FAVOURABLE_NOTE.format(which=" and ".join(favourable)))
     pattern = inputs.metastatic_pattern

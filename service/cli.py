@@ -1,0 +1,98 @@
+"""Command line: ``python -m service evaluate --bundle PATH [--at DATE] [--patient ID]``.
+
+Exit status 0 with the JSON result on stdout; 2 with one line on stderr and nothing
+on stdout for bad input (interfaces.md §2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import NoReturn
+
+from service.criteria.config import ConfigError
+from service.engine import evaluate_bundle
+from service.mappers import BundleError, load_bundle_json
+from service.mappers.site_codes import SiteCodesError, load_terminology
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports errors in one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _BadInput(message)
+
+
+class _BadInput(Exception):
+    """Bad input: reported as one line on stderr with exit status 2."""
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else _reject_date(text)
+    except ValueError:
+        return _reject_date(text)
+
+
+def _reject_date(text: str) -> NoReturn:
+    raise argparse.ArgumentTypeError(f"'{text}' is not a date of the form YYYY-MM-DD")
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="python -m service", description="NELM eligibility (CDS)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    evaluate = commands.add_parser("evaluate", help="evaluate one patient's FHIR Bundle")
+    evaluate.add_argument("--bundle", required=True, type=Path, help="FHIR R4 Bundle (JSON)")
+    evaluate.add_argument("--at", type=_iso_date, help="evaluation date YYYY-MM-DD (default: today, UTC)")
+    evaluate.add_argument("--patient", help="Patient id when the Bundle holds several")
+    evaluate.add_argument(
+        "--site-codes",
+        type=Path,
+        default=os.environ.get("NELM_CDS_SITE_CODES") or None,
+        help="JSON file of local codes (default: $NELM_CDS_SITE_CODES)",
+    )
+    return parser
+
+
+def _read_bundle(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_BUNDLE_BYTES:
+            raise _BadInput(f"{path}: larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB")
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise _BadInput(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise _BadInput(f"{path}: is a directory") from exc
+    except OSError as exc:
+        raise _BadInput(f"{path}: cannot be read ({exc.strerror})") from exc
+
+
+def _evaluate(args: argparse.Namespace) -> str:
+    terminology = load_terminology(args.site_codes)
+    bundle = load_bundle_json(_read_bundle(args.bundle))
+    at = args.at or datetime.now(UTC).date()
+    result = evaluate_bundle(bundle, at, args.patient, terminology=terminology)
+    return json.dumps(result, indent=2, ensure_ascii=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        output = _evaluate(args)
+    except (_BadInput, BundleError, SiteCodesError, ConfigError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    sys.stdout.write(output + "\n")
+    return 0

@@ -1,0 +1,39 @@
+"""One call from a Bundle (or a patient record) to the JSON evaluation result."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from service.criteria import DEFAULT_SETS, CriteriaSet, EvaluationConfig, evaluate
+from service.mappers import DEFAULT_TERMINOLOGY, PatientRecord, Terminology, map_record
+from service.mappers.bundle import record_from_bundle
+from service.result_json import evaluation_to_json
+
+__all__ = ["evaluate_bundle", "evaluate_record"]
+
+
+def evaluate_record(
+    record: PatientRecord,
+    at: date,
+    *,
+    config: EvaluationConfig | None = None,
+    terminology: Terminology = DEFAULT_TERMINOLOGY,
+    sets: tuple[CriteriaSet, ...] = DEFAULT_SETS,
+) -> dict[str, Any]:
+    """Map and evaluate one patient's record; return the JSON result."""
+    inputs = map_record(record, at, terminology)
+    return evaluation_to_json(evaluate(inputs, sets, config or EvaluationConfig()))
+
+
+def evaluate_bundle(
+    bundle: Any,
+    at: date,
+    patient_id: str | None = None,
+    *,
+    config: EvaluationConfig | None = None,
+    terminology: Terminology = DEFAULT_TERMINOLOGY,
+) -> dict[str, Any]:
+    """Evaluate the patient of a parsed Bundle; raises ``BundleError`` for bad input."""
+    record = record_from_bundle(bundle, patient_id)
+    return evaluate_record(record, at, config=config, terminology=terminology)

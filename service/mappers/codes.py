@@ -1,0 +1,271 @@
+"""The codes the service recognises (terminology.md), as named code sets.
+
+A resource matches a code set when **any** of its codings matches (system and code
+compared exactly, never display text). Families that terminology.md says to match
+by prefix (C77.x, C78.0-C78.6, C78.8x, C79.x, K71.x) are prefix entries; every other
+code is exact. :func:`service.mappers.site_codes.load_site_codes` extends these
+defaults with a site's local codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from service.criteria.inputs import Drainage
+
+__all__ = [
+    "ASSESSMENT_SYSTEM",
+    "ICD10CM",
+    "LOINC",
+    "NCIT",
+    "SNOMED",
+    "UCUM",
+    "CodeSet",
+    "SiteOfPrimary",
+    "Terminology",
+    "codings_of",
+]
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+UCUM = "http://unitsofmeasure.org"
+NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+ASSESSMENT_SYSTEM = "https://nelm-cds.github.io/fhir/CodeSystem/nelm-assessment"
+
+Code = tuple[str, str]
+
+
+def codings_of(concept: Any) -> Iterator[Code]:
+    """Yield (system, code) of every well-formed coding of a CodeableConcept dict."""
+    if not isinstance(concept, dict):
+        return
+    codings = concept.get("coding")
+    if not isinstance(codings, list):
+        return
+    for coding in codings:
+        if isinstance(coding, dict):
+            system, code = coding.get("system"), coding.get("code")
+            if isinstance(system, str) and isinstance(code, str):
+                yield system, code
+
+
+@dataclass(frozen=True)
+class CodeSet:
+    """Exact (system, code) pairs plus (system, prefix) families."""
+
+    exact: frozenset[Code] = frozenset()
+    prefixes: tuple[Code, ...] = ()
+
+    def match(self, codes: Iterable[Code]) -> Code | None:
+        """Return the first coding that matches, or ``None``."""
+        for system, code in codes:
+            if (system, code) in self.exact:
+                return system, code
+            for prefix_system, prefix in self.prefixes:
+                if system == prefix_system and code.startswith(prefix):
+                    return system, code
+        return None
+
+    def extended(self, extra: Iterable[Code]) -> CodeSet:
+        """Return this set with more exact codes."""
+        return replace(self, exact=self.exact | frozenset(extra))
+
+
+def _codes(system: str, *codes: str) -> frozenset[Code]:
+    return frozenset((system, code) for code in codes)
+
+
+@dataclass(frozen=True)
+class SiteOfPrimary:
+    """What a primary-site code says: where, and whether the portal system drains it."""
+
+    site: str
+    drainage: Drainage
+
+
+_PORTAL_SITES: dict[Code, SiteOfPrimary] = {
+    (ICD10CM, "C25.4"): SiteOfPrimary("pancreas", "portal"),
+    (SNOMED, "93843007"): SiteOfPrimary("pancreas", "portal"),
+    (ICD10CM, "C7A.010"): SiteOfPrimary("duodenum", "portal"),
+    (ICD10CM, "C7A.011"): SiteOfPrimary("jejunum", "portal"),
+    (ICD10CM, "C7A.012"): SiteOfPrimary("ileum", "portal"),
+    (ICD10CM, "C7A.019"): SiteOfPrimary("small intestine", "portal"),
+    (ICD10CM, "C7A.020"): SiteOfPrimary("appendix", "portal"),
+    (ICD10CM, "C7A.021"): SiteOfPrimary("caecum", "portal"),
+    (ICD10CM, "C7A.022"): SiteOfPrimary("ascending colon", "portal"),
+    (ICD10CM, "C7A.023"): SiteOfPrimary("transverse colon", "portal"),
+    (ICD10CM, "C7A.024"): SiteOfPrimary("descending colon", "portal"),
+    (ICD10CM, "C7A.025"): SiteOfPrimary("sigmoid colon", "portal"),
+    (ICD10CM, "C7A.092"): SiteOfPrimary("stomach", "portal"),
+    (ICD10CM, "C7A.095"): SiteOfPrimary("midgut", "portal"),
+}
+_NOT_PORTAL_SITES: dict[Code, SiteOfPrimary] = {
+    (ICD10CM, "C7A.090"): SiteOfPrimary("lung/bronchus", "not_portal"),
+    (ICD10CM, "C7A.091"): SiteOfPrimary("thymus", "not_portal"),
+    (ICD10CM, "C7A.093"): SiteOfPrimary("kidney", "not_portal"),
+    (ICD10CM, "C7A.026"): SiteOfPrimary("rectum", "not_portal"),
+    (SNOMED, "285613005"): SiteOfPrimary("unknown primary", "not_portal"),
+}
+_UNDETERMINED_SITES: dict[Code, SiteOfPrimary] = {
+    (ICD10CM, "C7A.00"): SiteOfPrimary("unspecified site", "undetermined"),
+    (ICD10CM, "C7A.029"): SiteOfPrimary("large intestine, unspecified", "undetermined"),
+    (ICD10CM, "C7A.094"): SiteOfPrimary("foregut, unspecified", "undetermined"),
+    (ICD10CM, "C7A.096"): SiteOfPrimary("hindgut, unspecified", "undetermined"),
+    (ICD10CM, "C7A.098"): SiteOfPrimary("other site", "undetermined"),
+    (ICD10CM, "C7A.8"): SiteOfPrimary("other site", "undetermined"),
+    (SNOMED, "445238008"): SiteOfPrimary("site not given (malignant carcinoid)", "undetermined"),
+    (SNOMED, "443492008"): SiteOfPrimary("site not given (carcinoid)", "undetermined"),
+}
+PRIMARY_SITES: Mapping[Code, SiteOfPrimary] = MappingProxyType(
+    {**_PORTAL_SITES, **_NOT_PORTAL_SITES, **_UNDETERMINED_SITES}
+)
+"""terminology.md "Portal drainage of the primary"."""
+
+OBSERVATION_CODES: Mapping[str, CodeSet] = MappingProxyType(
+    {
+        "ki67": CodeSet(_codes(LOINC, "29593-1")),
+        "ki67_breast": CodeSet(_codes(LOINC, "85330-9")),
+        "bilirubin": CodeSet(_codes(LOINC, "1975-2", "42719-5", "14631-6", "54363-7")),
+        "platelets": CodeSet(_codes(LOINC, "777-3", "26515-7", "778-1", "49497-1", "74464-9")),
+        "disease_course": CodeSet(_codes(LOINC, "97509-4")),
+        "ecog": CodeSet(_codes(LOINC, "89247-1")),
+        "grade": CodeSet(_codes(LOINC, "33732-9") | _codes(NCIT, "C18000")),
+        "hepatic_tumour_burden": CodeSet(_codes(ASSESSMENT_SYSTEM, "hepatic-tumour-burden")),
+        "future_liver_remnant": CodeSet(_codes(ASSESSMENT_SYSTEM, "future-liver-remnant")),
+        "extrahepatic_staging": CodeSet(_codes(ASSESSMENT_SYSTEM, "extrahepatic-disease")),
+        "metastatic_pattern": CodeSet(_codes(ASSESSMENT_SYSTEM, "metastatic-pattern")),
+        "hepatic_disease_resectable": CodeSet(
+            _codes(ASSESSMENT_SYSTEM, "hepatic-disease-resectable")
+        ),
+        "primary_resectable": CodeSet(_codes(ASSESSMENT_SYSTEM, "primary-resectable")),
+        "primary_resected": CodeSet(_codes(ASSESSMENT_SYSTEM, "primary-resected")),
+        "refractory_hormonal_syndrome": CodeSet(
+            _codes(ASSESSMENT_SYSTEM, "refractory-hormonal-syndrome")
+        ),
+    }
+)
+"""Observation.code per input (terminology.md "Laboratory results", assessment codes)."""
+
+_EXTRAHEPATIC_PREFIXES = tuple(
+    (ICD10CM, prefix)
+    for prefix in ("C77", "C79", "C78.0", "C78.1", "C78.2", "C78.3", "C78.4", "C78.5", "C78.6")
+) + ((ICD10CM, "C78.8"),)
+
+CONDITION_CODES: Mapping[str, CodeSet] = MappingProxyType(
+    {
+        "neuroendocrine_carcinoma": CodeSet(_codes(ICD10CM, "C7A.1")),
+        "liver_metastasis": CodeSet(
+            _codes(ICD10CM, "C7B.02", "C78.7") | _codes(SNOMED, "94381002", "285613005")
+        ),
+        "extrahepatic_metastasis": CodeSet(
+            _codes(ICD10CM, "C7B.00", "C7B.01", "C7B.03", "C7B.04", "C7B.09"),
+            _EXTRAHEPATIC_PREFIXES,
+        ),
+        "cirrhosis": CodeSet(
+            _codes(ICD10CM, "K74.60", "K74.69", "K70.30", "K70.31") | _codes(SNOMED, "19943007")
+        ),
+        "significant_liver_disease": CodeSet(
+            _codes(ICD10CM, "K76.0") | _codes(SNOMED, "197321007"), ((ICD10CM, "K71"),)
+        ),
+        "portal_hypertension_signs": CodeSet(
+            _codes(ICD10CM, "K76.6", "R18.0", "R18.8", "I85.00", "I85.01", "I85.10", "I85.11")
+            | _codes(ICD10CM, "R16.1")
+            | _codes(SNOMED, "34742003", "389026000", "28670008", "897004000")
+        ),
+        "carcinoid_syndrome": CodeSet(
+            _codes(ICD10CM, "E34.0", "E34.00", "E34.09") | _codes(SNOMED, "35868009")
+        ),
+        "carcinoid_heart_disease": CodeSet(_codes(ICD10CM, "E34.01") | _codes(SNOMED, "36222008")),
+    }
+)
+"""Condition.code per category (terminology.md "Conditions")."""
+
+PROCEDURE_CODES: Mapping[str, CodeSet] = MappingProxyType(
+    {
+        "primary_resection": CodeSet(
+            _codes(SNOMED, "107938000", "116241004", "80146002", "173171007")
+        ),
+        "liver_transplant": CodeSet(_codes(SNOMED, "18027006")),
+    }
+)
+"""Procedure.code per category (terminology.md "Procedures")."""
+
+CONDITION_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "neuroendocrine_carcinoma": "neuroendocrine carcinoma",
+        "liver_metastasis": "liver metastasis",
+        "extrahepatic_metastasis": "extrahepatic metastasis",
+        "cirrhosis": "cirrhosis",
+        "significant_liver_disease": "steatosis or toxic liver injury",
+        "portal_hypertension_signs": "portal-hypertension sign",
+        "carcinoid_syndrome": "carcinoid syndrome",
+        "carcinoid_heart_disease": "carcinoid heart disease",
+        "primary_site": "NET primary",
+    }
+)
+
+_PORTAL_SIGN_NAMES: Mapping[Code, str] = MappingProxyType(
+    {
+        **{(ICD10CM, c): "portal hypertension" for c in ("K76.6",)},
+        (SNOMED, "34742003"): "portal hypertension",
+        **{(ICD10CM, c): "ascites" for c in ("R18.0", "R18.8")},
+        (SNOMED, "389026000"): "ascites",
+        **{(ICD10CM, c): "oesophageal varices" for c in ("I85.00", "I85.01", "I85.10", "I85.11")},
+        (SNOMED, "28670008"): "oesophageal varices",
+        (SNOMED, "897004000"): "oesophageal varices",
+        (ICD10CM, "R16.1"): "splenomegaly",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Terminology:
+    """All code sets in force: the shipped defaults plus any site mapping."""
+
+    observations: Mapping[str, CodeSet] = field(default_factory=lambda: OBSERVATION_CODES)
+    conditions: Mapping[str, CodeSet] = field(default_factory=lambda: CONDITION_CODES)
+    procedures: Mapping[str, CodeSet] = field(default_factory=lambda: PROCEDURE_CODES)
+    primary_sites: Mapping[Code, SiteOfPrimary] = field(default_factory=lambda: PRIMARY_SITES)
+
+    def observation_input(self, code: Any) -> tuple[str, Code] | None:
+        """Return (input name, matching coding) for an Observation.code, if any."""
+        codes = list(codings_of(code))
+        for name, code_set in self.observations.items():
+            hit = code_set.match(codes)
+            if hit is not None:
+                return name, hit
+        return None
+
+    def condition_categories(self, code: Any) -> dict[str, Code]:
+        """Return every category an Condition.code falls in, with the coding matched."""
+        codes = list(codings_of(code))
+        found = {name: hit for name, cs in self.conditions.items() if (hit := cs.match(codes))}
+        site = self.primary_site(codes)
+        if site is not None:
+            found["primary_site"] = site[0]
+        return found
+
+    def primary_site(self, codes: Iterable[Code]) -> tuple[Code, SiteOfPrimary] | None:
+        """Return the first coding that names a NET primary site, with what it says."""
+        for code in codes:
+            site = self.primary_sites.get(code)
+            if site is not None:
+                return code, site
+        return None
+
+    def procedure_categories(self, code: Any) -> dict[str, Code]:
+        """Return every category a Procedure.code falls in, with the coding matched."""
+        codes = list(codings_of(code))
+        return {name: hit for name, cs in self.procedures.items() if (hit := cs.match(codes))}
+
+    @staticmethod
+    def portal_sign_name(code: Code) -> str:
+        """Return which portal-hypertension sign a code stands for."""
+        return _PORTAL_SIGN_NAMES.get(code, "portal-hypertension sign")
+
+
+DEFAULT_TERMINOLOGY = Terminology()

@@ -1,0 +1,182 @@
+"""Read the envelope of a resource: its reference, status, date and ordering.
+
+These readers are strict about the fields they read (a wrong type, an invalid date
+or a missing status raises :class:`Unreadable`), and cheap, so every candidate can
+be screened before the few that decide anything are fully validated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from service.criteria.values import DateFormatError, DateSpan, parse_fhir_date
+from service.mappers.errors import Unreadable
+
+__all__ = [
+    "Dated",
+    "Entry",
+    "OBSERVATION_STATUSES",
+    "read_date",
+    "read_status",
+]
+
+_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_UUID_URN = re.compile(r"^urn:uuid:([A-Za-z0-9\-.]{1,64})$")
+
+OBSERVATION_STATUSES = frozenset(
+    {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+     "entered-in-error", "unknown"}
+)
+USABLE_OBSERVATION_STATUSES = frozenset({"final", "amended", "corrected"})
+PROCEDURE_STATUSES = frozenset(
+    {"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed",
+     "entered-in-error", "unknown"}
+)
+CLINICAL_STATUSES = frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})
+VERIFICATION_STATUSES = frozenset(
+    {"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}
+)
+PRESENT_CLINICAL_STATUSES = frozenset({"active", "recurrence", "relapse"})
+EXCLUDED_VERIFICATION_STATUSES = frozenset({"refuted", "entered-in-error"})
+
+_MIN_INSTANT = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A resource from a Bundle (or a FHIR search) with the name it is reported by."""
+
+    resource: dict[str, Any]
+    reference: str
+    full_url: str | None = None
+
+    @property
+    def resource_type(self) -> str:
+        """Return the resource's type (``Observation``)."""
+        return str(self.resource.get("resourceType"))
+
+    @property
+    def id(self) -> str:
+        """Return the id part of the reference."""
+        return self.reference.split("/", 1)[1]
+
+    def aliases(self) -> frozenset[str]:
+        """Return the strings another resource may use to reference this one."""
+        names = {self.reference}
+        if self.full_url:
+            names.add(self.full_url)
+        return frozenset(names)
+
+
+def make_entry(resource: dict[str, Any], full_url: Any, index: int) -> Entry:
+    """Name a resource ``Type/id``: its id, else its ``urn:uuid`` fullUrl, else its
+    position in the Bundle (``Type/entry-3``) so a warning can still point at it."""
+    resource_type = str(resource.get("resourceType"))
+    resource_id = resource.get("id")
+    url = full_url if isinstance(full_url, str) else None
+    if isinstance(resource_id, str) and _ID.match(resource_id):
+        name = resource_id
+    elif url is not None and (match := _UUID_URN.match(url)):
+        name = match.group(1)
+    else:
+        name = f"entry-{index}"
+    return Entry(resource, f"{resource_type}/{name}", url)
+
+
+def read_status(entry: Entry, allowed: frozenset[str], field: str = "status") -> str:
+    """Return a required code element, or raise :class:`Unreadable`."""
+    value = entry.resource.get(field)
+    if value is None:
+        raise Unreadable(f"{field} is missing")
+    if not isinstance(value, str) or value not in allowed:
+        raise Unreadable(f"{field} {value!r} is not a valid code")
+    return value
+
+
+def read_concept_status(entry: Entry, field: str, allowed: frozenset[str]) -> str | None:
+    """Return the code of a status CodeableConcept (clinicalStatus...), or ``None``."""
+    concept = entry.resource.get(field)
+    if concept is None:
+        return None
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    if not isinstance(codings, list):
+        raise Unreadable(f"{field} has no coding")
+    for coding in codings:
+        code = coding.get("code") if isinstance(coding, dict) else None
+        if isinstance(code, str) and code in allowed:
+            return code
+    raise Unreadable(f"{field} has no recognised code")
+
+
+def _date_value(value: Any, field: str) -> DateSpan:
+    if not isinstance(value, str):
+        raise Unreadable(f"{field} is not a string")
+    try:
+        return parse_fhir_date(value)
+    except DateFormatError as exc:
+        raise Unreadable(f"{field} {value!r} is not a valid date") from exc
+
+
+def read_date(entry: Entry, fields: tuple[str, ...]) -> DateSpan | None:
+    """Return the date of the first present field (``effectivePeriod.end`` style paths
+    allowed), or ``None`` when the resource is undated."""
+    for path in fields:
+        head, _, tail = path.partition(".")
+        value = entry.resource.get(head)
+        if value is None:
+            continue
+        if tail:
+            if not isinstance(value, dict):
+                raise Unreadable(f"{head} is not an object")
+            value = value.get(tail)
+            if value is None:
+                continue
+        return _date_value(value, path)
+    return None
+
+
+def read_last_updated(entry: Entry) -> datetime:
+    """Return ``meta.lastUpdated`` (or the earliest instant when absent)."""
+    meta = entry.resource.get("meta")
+    if meta is None:
+        return _MIN_INSTANT
+    if not isinstance(meta, dict):
+        raise Unreadable("meta is not an object")
+    value = meta.get("lastUpdated")
+    if value is None:
+        return _MIN_INSTANT
+    if not isinstance(value, str) or "T" not in value:
+        raise Unreadable(f"meta.lastUpdated {value!r} is not a valid instant")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise Unreadable(f"meta.lastUpdated {value!r} is not a valid instant") from exc
+    if parsed.tzinfo is None:
+        raise Unreadable(f"meta.lastUpdated {value!r} has no time zone")
+    return parsed
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A candidate result with what orders it: date, then lastUpdated, then id."""
+
+    entry: Entry
+    date: DateSpan | None
+    last_updated: datetime
+    code: tuple[str, str]
+
+    def sort_key(self) -> tuple[bool, Any, Any, datetime, str]:
+        """Order oldest first; undated results rank oldest (criteria.md §7)."""
+        if self.date is None:
+            return (False, None, None, self.last_updated, self.entry.id)
+        return (True, self.date.earliest, self.date.latest, self.last_updated, self.entry.id)
+
+
+def oldest_first(candidates: list[Dated]) -> list[Dated]:
+    """Return candidates sorted oldest first (the most recent is last)."""
+    undated = sorted((c for c in candidates if c.date is None), key=lambda c: c.sort_key()[3:])
+    dated = sorted((c for c in candidates if c.date is not None), key=lambda c: c.sort_key())
+    return [*undated, *dated]

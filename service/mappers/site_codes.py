@@ -1,0 +1,114 @@
+"""A site's local codes, added to the shipped code lists without code changes.
+
+The mapping file is JSON::
+
+    {
+      "observations": {"ki67": [{"system": "urn:oid:1.2.3", "code": "KI67"}],
+                       "future_liver_remnant": [{"system": "...", "code": "FLR"}]},
+      "conditions":   {"extrahepatic_metastasis": [{"system": "...", "code": "..."}]},
+      "primary_sites": [{"system": "...", "code": "...", "site": "ileum",
+                         "drainage": "portal"}],
+      "procedures":   {"primary_resection": [{"system": "...", "code": "..."}]}
+    }
+
+Keys of ``observations``, ``conditions`` and ``procedures`` are the input and
+category names of :mod:`service.mappers.codes`; ``drainage`` is ``portal``,
+``not_portal`` or ``undetermined``. Every section is optional. Codes are added,
+never removed. A malformed file fails with :class:`SiteCodesError` naming the entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast, get_args
+
+from service.criteria.inputs import Drainage
+from service.mappers.codes import DEFAULT_TERMINOLOGY, CodeSet, SiteOfPrimary, Terminology
+
+__all__ = ["SiteCodesError", "load_terminology", "terminology_from_mapping"]
+
+_SECTIONS = frozenset({"observations", "conditions", "primary_sites", "procedures"})
+
+
+class SiteCodesError(ValueError):
+    """The site mapping file is missing or malformed; the message names the entry."""
+
+
+def _code(item: Any, where: str) -> tuple[str, str]:
+    if not isinstance(item, dict):
+        raise SiteCodesError(f"{where}: expected an object with 'system' and 'code'")
+    system, code = item.get("system"), item.get("code")
+    if not isinstance(system, str) or not system or not isinstance(code, str) or not code:
+        raise SiteCodesError(f"{where}: 'system' and 'code' must be non-empty strings")
+    return system, code
+
+
+def _extend(
+    defaults: Mapping[str, CodeSet], section: Any, name: str
+) -> dict[str, CodeSet]:
+    if section is None:
+        return dict(defaults)
+    if not isinstance(section, dict):
+        raise SiteCodesError(f"{name}: expected an object")
+    extended = dict(defaults)
+    for key, items in section.items():
+        if key not in defaults:
+            raise SiteCodesError(f"{name}.{key}: unknown name (known: {', '.join(sorted(defaults))})")
+        if not isinstance(items, list):
+            raise SiteCodesError(f"{name}.{key}: expected a list of codes")
+        codes = [_code(item, f"{name}.{key}[{i}]") for i, item in enumerate(items)]
+        extended[key] = extended[key].extended(codes)
+    return extended
+
+
+def _primary_sites(section: Any, base: Terminology) -> dict[tuple[str, str], SiteOfPrimary]:
+    sites = dict(base.primary_sites)
+    if section is None:
+        return sites
+    if not isinstance(section, list):
+        raise SiteCodesError("primary_sites: expected a list")
+    for index, item in enumerate(section):
+        where = f"primary_sites[{index}]"
+        code = _code(item, where)
+        drainage, site = item.get("drainage"), item.get("site")
+        if drainage not in get_args(Drainage):
+            raise SiteCodesError(f"{where}: drainage must be portal, not_portal or undetermined")
+        if not isinstance(site, str) or not site.strip():
+            raise SiteCodesError(f"{where}: 'site' must name the site")
+        sites[code] = SiteOfPrimary(site.strip(), cast(Drainage, drainage))
+    return sites
+
+
+def terminology_from_mapping(
+    mapping: Any, base: Terminology = DEFAULT_TERMINOLOGY
+) -> Terminology:
+    """Return ``base`` extended with a parsed mapping file."""
+    if not isinstance(mapping, dict):
+        raise SiteCodesError("the site mapping must be a JSON object")
+    unknown = set(mapping) - _SECTIONS
+    if unknown:
+        raise SiteCodesError(f"unknown section(s): {', '.join(sorted(unknown))}")
+    return Terminology(
+        observations=_extend(base.observations, mapping.get("observations"), "observations"),
+        conditions=_extend(base.conditions, mapping.get("conditions"), "conditions"),
+        procedures=_extend(base.procedures, mapping.get("procedures"), "procedures"),
+        primary_sites=_primary_sites(mapping.get("primary_sites"), base),
+    )
+
+
+def load_terminology(path: Path | str | None) -> Terminology:
+    """Return the shipped terminology, extended by the mapping file at ``path``."""
+    if path is None:
+        return DEFAULT_TERMINOLOGY
+    try:
+        mapping = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SiteCodesError(f"site codes file {path}: cannot be read ({exc.strerror})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SiteCodesError(f"site codes file {path}: not valid JSON ({exc})") from exc
+    try:
+        return terminology_from_mapping(mapping)
+    except SiteCodesError as exc:
+        raise SiteCodesError(f"site codes file {path}: {exc}") from exc
