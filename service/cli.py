@@ -30,10 +30,10 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser that reports errors in one line."""
 
     def error(self, message: str) -> NoReturn:
-        raise _BadInput(message)
+        raise _BadInputError(message)
 
 
-class _BadInput(Exception):
+class _BadInputError(Exception):
     """Bad input: reported as one line on stderr with exit status 2."""
 
 
@@ -53,7 +53,9 @@ def _parser() -> _Parser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     evaluate = commands.add_parser("evaluate", help="evaluate one patient's FHIR Bundle")
     evaluate.add_argument("--bundle", required=True, type=Path, help="FHIR R4 Bundle (JSON)")
-    evaluate.add_argument("--at", type=_iso_date, help="evaluation date YYYY-MM-DD (default: today, UTC)")
+    evaluate.add_argument(
+        "--at", type=_iso_date, help="evaluation date YYYY-MM-DD (default: today, UTC)"
+    )
     evaluate.add_argument("--patient", help="Patient id when the Bundle holds several")
     evaluate.add_argument(
         "--site-codes",
@@ -67,14 +69,14 @@ def _parser() -> _Parser:
 def _read_bundle(path: Path) -> bytes:
     try:
         if path.stat().st_size > MAX_BUNDLE_BYTES:
-            raise _BadInput(f"{path}: larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB")
+            raise _BadInputError(f"{path}: larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB")
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise _BadInput(f"{path}: no such file") from exc
+        raise _BadInputError(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
-        raise _BadInput(f"{path}: is a directory") from exc
+        raise _BadInputError(f"{path}: is a directory") from exc
     except OSError as exc:
-        raise _BadInput(f"{path}: cannot be read ({exc.strerror})") from exc
+        raise _BadInputError(f"{path}: cannot be read ({exc.strerror})") from exc
 
 
 def _evaluate(args: argparse.Namespace) -> str:
@@ -90,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         output = _evaluate(args)
-    except (_BadInput, BundleError, SiteCodesError, ConfigError) as exc:
+    except (_BadInputError, BundleError, SiteCodesError, ConfigError) as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -62,7 +62,9 @@ def _check_criterion(
         if rules[criteria_set.criterion(part).rule].combines:
             raise CriteriaSetError(f"{where}: part '{part}' may not itself combine criteria")
     if rule.needs_set != (criterion.depends_on_set is not None):
-        raise CriteriaSetError(f"{where}: 'depends_on_set' must be given exactly when the rule reads a set")
+        raise CriteriaSetError(
+            f"{where}: 'depends_on_set' must be given exactly when the rule reads a set"
+        )
     if criterion.depends_on_set is not None and criterion.depends_on_set not in set_ids:
         raise CriteriaSetError(f"{where}: depends on unknown set '{criterion.depends_on_set}'")
     if not criterion.source.strip():

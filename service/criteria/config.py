@@ -34,9 +34,11 @@ class EvaluationConfig:
             raise ConfigError("bilirubin_upper_limit_mg_dl must be positive")
         if isinstance(self.max_ecog_for_surgery, bool) or self.max_ecog_for_surgery not in range(6):
             raise ConfigError("max_ecog_for_surgery must be an integer from 0 to 5")
-        if isinstance(self.lab_freshness_days, bool) or not isinstance(
-            self.lab_freshness_days, int
-        ) or self.lab_freshness_days < 0:
+        if (
+            isinstance(self.lab_freshness_days, bool)
+            or not isinstance(self.lab_freshness_days, int)
+            or self.lab_freshness_days < 0
+        ):
             raise ConfigError("lab_freshness_days must be a non-negative integer")
 
     @classmethod

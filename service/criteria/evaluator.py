@@ -66,7 +66,10 @@ def evaluate_set(
         decided[criterion.id] = RULES[criterion.rule].function(criterion, context)
     results = tuple(decided[c.id] for c in criteria_set.criteria)
     return SetResult(
-        criteria_set, set_status(r.status for r in results), _summary(criteria_set, results), results
+        criteria_set,
+        set_status(r.status for r in results),
+        _summary(criteria_set, results),
+        results,
     )
 
 

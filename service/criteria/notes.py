@@ -31,9 +31,7 @@ ABLATION_NOTE = (
     "Ablation works poorly above 3-4 cm, is unsuitable above 5 cm, and is contraindicated "
     "within 1 cm of central biliary or portal structures (000, 003)."
 )
-SUPPORT_NOTE = (
-    "This evaluation supports, and does not replace, the multidisciplinary team (MDT)."
-)
+SUPPORT_NOTE = "This evaluation supports, and does not replace, the multidisciplinary team (MDT)."
 
 POOR_OUTCOME_SITES = frozenset({"duodenum", "pancreas"})
 FAVOURABLE_SITES = frozenset(

@@ -15,14 +15,14 @@ from service.mappers.bundle import (
     record_from_resources,
 )
 from service.mappers.codes import DEFAULT_TERMINOLOGY, Terminology
-from service.mappers.errors import BundleError, Unreadable
+from service.mappers.errors import BundleError, UnreadableError
 
 __all__ = [
     "DEFAULT_TERMINOLOGY",
     "BundleError",
     "PatientRecord",
     "Terminology",
-    "Unreadable",
+    "UnreadableError",
     "load_bundle_json",
     "map_bundle",
     "map_record",

@@ -73,4 +73,3 @@ def map_bundle(
 ) -> CriteriaInputs:
     """Return the criteria inputs of the Bundle's patient; raises ``BundleError``."""
     return map_record(record_from_bundle(bundle, patient_id), at, terminology)
-

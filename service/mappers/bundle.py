@@ -140,5 +140,7 @@ def record_from_resources(
         if _refers_to(str(subject), patient):
             kept.append(entry)
         elif single_patient:
-            notes.append(Warning(entry.reference, f"subject {subject} is another patient; not used"))
+            notes.append(
+                Warning(entry.reference, f"subject {subject} is another patient; not used")
+            )
     return PatientRecord(patient, tuple(kept), tuple(notes))

@@ -16,7 +16,7 @@ from datetime import date
 
 from service.criteria.inputs import ConditionFact, PrimarySite, Warning
 from service.mappers.codes import CONDITION_LABELS, Terminology
-from service.mappers.errors import Unreadable
+from service.mappers.errors import UnreadableError
 from service.mappers.reading import (
     CLINICAL_STATUSES,
     EXCLUDED_VERIFICATION_STATUSES,
@@ -70,7 +70,7 @@ def read_conditions(
             verification = read_concept_status(entry, "verificationStatus", VERIFICATION_STATUSES)
             when = read_date(entry, ("onsetDateTime", "recordedDate"))
             last_updated = read_last_updated(entry)
-        except Unreadable as exc:
+        except UnreadableError as exc:
             warnings.append(Warning(entry.reference, f"unreadable ({exc}); not used"))
             continue
         if verification in EXCLUDED_VERIFICATION_STATUSES:
@@ -82,7 +82,7 @@ def read_conditions(
             continue
         try:
             validate_resource(entry)
-        except Unreadable as exc:
+        except UnreadableError as exc:
             warnings.append(Warning(entry.reference, f"unreadable ({exc}); not used"))
             continue
         first_code = next(iter(categories.values()))
@@ -98,8 +98,15 @@ def read_conditions(
             if category == "primary_site":
                 site = terminology.primary_sites[(system, code)]
                 sites.append(
-                    PrimarySite(reference, dated.date, code, f"NET primary, {site.site}", present,
-                                site.drainage, site.site)
+                    PrimarySite(
+                        reference,
+                        dated.date,
+                        code,
+                        f"NET primary, {site.site}",
+                        present,
+                        site.drainage,
+                        site.site,
+                    )
                 )
                 continue
             label = CONDITION_LABELS.get(category, category)

@@ -24,12 +24,12 @@ from service.criteria.inputs import (
     Warning,
 )
 from service.mappers.codes import ASSESSMENT_SYSTEM, LOINC, SNOMED, Terminology, codings_of
-from service.mappers.errors import Unreadable
+from service.mappers.errors import UnreadableError
 from service.mappers.quantities import (
     BILIRUBIN,
     PERCENT,
     PLATELETS,
-    Uninterpretable,
+    UninterpretableError,
     UnitTable,
     read_number,
     read_simple_quantity,
@@ -81,7 +81,7 @@ PATTERN_CODES: dict[tuple[str, str], MetastaticPattern] = {
 YES_NO = {(SNOMED, "373066001"): True, (SNOMED, "373067005"): False}
 
 
-class _NotAResult(Exception):
+class _NotAResultError(Exception):
     """The Observation records no result (e.g. disease status "undetermined")."""
 
 
@@ -103,7 +103,7 @@ def classify_observations(
                 continue
             when = read_date(entry, OBSERVATION_DATE_FIELDS)
             last_updated = read_last_updated(entry)
-        except Unreadable as exc:
+        except UnreadableError as exc:
             warnings.append(Warning(entry.reference, f"unreadable ({exc}); not used"))
             continue
         if when is not None and when.is_after(at):
@@ -115,7 +115,7 @@ def classify_observations(
 def _concept_codes(resource: dict[str, Any]) -> list[tuple[str, str]]:
     concept = resource.get("valueCodeableConcept")
     if not isinstance(concept, dict):
-        raise Unreadable("valueCodeableConcept is not an object")
+        raise UnreadableError("valueCodeableConcept is not an object")
     return list(codings_of(concept))
 
 
@@ -134,7 +134,7 @@ class ObservationReader:
                 if chosen is None:
                     validate_resource(candidate.entry)
                     chosen = value
-            except Unreadable as exc:
+            except UnreadableError as exc:
                 self._warnings.append(
                     Warning(candidate.entry.reference, f"unreadable ({exc}); not used")
                 )
@@ -150,7 +150,7 @@ class ObservationReader:
             where = candidate.entry.reference
             try:
                 interval = read_number(candidate.entry.resource, table, where)
-            except Uninterpretable as exc:
+            except UninterpretableError as exc:
                 return Measurement(where, candidate.date, None, table.normalised, str(exc))
             return Measurement(where, candidate.date, interval, table.normalised)
 
@@ -175,7 +175,7 @@ class ObservationReader:
             resource = candidate.entry.resource
             try:
                 interval = read_number(resource, BILIRUBIN, where)
-            except Uninterpretable as exc:
+            except UninterpretableError as exc:
                 return Measurement(where, candidate.date, None, BILIRUBIN.normalised, str(exc))
             limit, limit_problem = _reference_high(resource, where)
             return Measurement(
@@ -196,7 +196,7 @@ class ObservationReader:
             where = candidate.entry.reference
             try:
                 value = interpret(candidate.entry.resource, where)
-            except Uninterpretable as exc:
+            except UninterpretableError as exc:
                 return Finding(where, candidate.date, None, label, str(exc))
             return Finding(where, candidate.date, value, label)
 
@@ -229,12 +229,12 @@ class ObservationReader:
             try:
                 value = _read_course(candidate.entry.resource, where)
                 validate_resource(candidate.entry)
-            except _NotAResult:
+            except _NotAResultError:
                 continue
-            except Unreadable as exc:
+            except UnreadableError as exc:
                 self._warnings.append(Warning(where, f"unreadable ({exc}); not used"))
                 continue
-            except Uninterpretable as exc:
+            except UninterpretableError as exc:
                 self._uninterpretable(candidate, str(exc))
                 series.append(Finding(where, candidate.date, None, "disease status", str(exc)))
                 continue
@@ -248,12 +248,14 @@ def _reference_high(resource: dict[str, Any], where: str) -> tuple[Any, str | No
     if ranges is None:
         return None, None
     if not isinstance(ranges, list):
-        raise Unreadable("referenceRange is not a list")
+        raise UnreadableError("referenceRange is not a list")
     for item in ranges:
         if isinstance(item, dict) and "high" in item:
             try:
-                return read_simple_quantity(item["high"], BILIRUBIN, where, "referenceRange.high"), None
-            except Uninterpretable as exc:
+                return read_simple_quantity(
+                    item["high"], BILIRUBIN, where, "referenceRange.high"
+                ), None
+            except UninterpretableError as exc:
                 return None, f"reference range: {exc}"
     return None, None
 
@@ -263,13 +265,13 @@ def _read_boolean(resource: dict[str, Any], where: str) -> bool:
     if key == "valueBoolean":
         value = resource[key]
         if not isinstance(value, bool):
-            raise Unreadable("valueBoolean is not a boolean")
+            raise UnreadableError("valueBoolean is not a boolean")
         return value
     if key == "valueCodeableConcept":
         for code in _concept_codes(resource):
             if code in YES_NO:
                 return YES_NO[code]
-    raise Uninterpretable(f"{key} is not a yes/no answer on {where}")
+    raise UninterpretableError(f"{key} is not a yes/no answer on {where}")
 
 
 def _read_grade(resource: dict[str, Any], where: str) -> Grade:
@@ -288,8 +290,8 @@ def _read_grade(resource: dict[str, Any], where: str) -> Grade:
         if isinstance(text, str) and text.strip().upper() in ("G1", "G2", "G3"):
             return cast(Grade, text.strip().upper())
     if key == "valueString" and not isinstance(resource[key], str):
-        raise Unreadable("valueString is not a string")
-    raise Uninterpretable(f"grade value is not G1, G2 or G3 on {where}")
+        raise UnreadableError("valueString is not a string")
+    raise UninterpretableError(f"grade value is not G1, G2 or G3 on {where}")
 
 
 def _read_ecog(resource: dict[str, Any], where: str) -> int:
@@ -297,15 +299,15 @@ def _read_ecog(resource: dict[str, Any], where: str) -> int:
     if key == "valueInteger":
         value = resource[key]
         if isinstance(value, bool) or not isinstance(value, int):
-            raise Unreadable("valueInteger is not an integer")
+            raise UnreadableError("valueInteger is not an integer")
         if value not in range(6):
-            raise Unreadable(f"ECOG {value} is outside 0-5")
+            raise UnreadableError(f"ECOG {value} is outside 0-5")
         return value
     if key == "valueCodeableConcept":
         for code in _concept_codes(resource):
             if code in ECOG_ANSWERS:
                 return ECOG_ANSWERS[code]
-    raise Uninterpretable(f"ECOG value is not an integer 0-5 or a LOINC answer on {where}")
+    raise UninterpretableError(f"ECOG value is not an integer 0-5 or a LOINC answer on {where}")
 
 
 def _read_pattern(resource: dict[str, Any], where: str) -> MetastaticPattern:
@@ -313,7 +315,7 @@ def _read_pattern(resource: dict[str, Any], where: str) -> MetastaticPattern:
         for code in _concept_codes(resource):
             if code in PATTERN_CODES:
                 return PATTERN_CODES[code]
-    raise Uninterpretable(f"metastatic pattern is not type-i, type-ii or type-iii on {where}")
+    raise UninterpretableError(f"metastatic pattern is not type-i, type-ii or type-iii on {where}")
 
 
 def _read_course(resource: dict[str, Any], where: str) -> DiseaseCourse:
@@ -322,6 +324,6 @@ def _read_course(resource: dict[str, Any], where: str) -> DiseaseCourse:
             if code in COURSE_CODES:
                 course = COURSE_CODES[code]
                 if course is None:
-                    raise _NotAResult
+                    raise _NotAResultError
                 return course
-    raise Uninterpretable(f"disease status is not a recognised SNOMED CT answer on {where}")
+    raise UninterpretableError(f"disease status is not a recognised SNOMED CT answer on {where}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.criteria.inputs import Warning
 from service.criteria.values import DateFormatError, DateSpan, parse_fhir_date
-from service.mappers.errors import Unreadable
+from service.mappers.errors import UnreadableError
 from service.mappers.reading import Entry
 from service.mappers.validation import validate_resource
 
@@ -22,8 +22,8 @@ def read_birth_date(patient: Entry, warnings: list[Warning]) -> DateSpan | None:
     try:
         validate_resource(patient)
         if not isinstance(value, str) or "T" in value:
-            raise Unreadable("birthDate is not a FHIR date")
+            raise UnreadableError("birthDate is not a FHIR date")
         return parse_fhir_date(value)
-    except (Unreadable, DateFormatError) as exc:
+    except (UnreadableError, DateFormatError) as exc:
         warnings.append(Warning(patient.reference, f"birth date unreadable ({exc}); not used"))
         return None

@@ -13,7 +13,7 @@ from typing import Any
 
 from service.criteria.inputs import ProcedureFact, Warning
 from service.mappers.codes import Terminology, codings_of
-from service.mappers.errors import Unreadable
+from service.mappers.errors import UnreadableError
 from service.mappers.reading import (
     PROCEDURE_STATUSES,
     Dated,
@@ -78,12 +78,15 @@ def read_procedures(
             if when is not None and when.is_after(at):
                 continue
             validate_resource(entry)
-        except Unreadable as exc:
+        except UnreadableError as exc:
             warnings.append(Warning(entry.reference, f"unreadable ({exc}); not used"))
             continue
         for category, code in categories.items():
             found[category].append(Dated(entry, when, last_updated, code))
-    labels = {"primary_resection": "resection of the primary", "liver_transplant": "liver transplantation"}
+    labels = {
+        "primary_resection": "resection of the primary",
+        "liver_transplant": "liver transplantation",
+    }
     return {
         category: tuple(
             ProcedureFact(d.entry.reference, d.date, d.code[1], labels[category])

@@ -16,13 +16,13 @@ from typing import Any
 
 from service.criteria.values import Interval
 from service.mappers.codes import UCUM
-from service.mappers.errors import Unreadable
+from service.mappers.errors import UnreadableError
 
 __all__ = [
     "BILIRUBIN",
     "PERCENT",
     "PLATELETS",
-    "Uninterpretable",
+    "UninterpretableError",
     "UnitTable",
     "read_number",
 ]
@@ -32,7 +32,7 @@ MICROMOL_PER_MG_DL = Decimal("17.104")
 """1 mg/dL of bilirubin = 17.104 µmol/L (criteria.md §3)."""
 
 
-class Uninterpretable(ValueError):
+class UninterpretableError(ValueError):
     """A readable value that cannot be interpreted (unrecognised unit, odd string)."""
 
 
@@ -47,20 +47,20 @@ class UnitTable:
 
     def divisor(self, quantity: dict[str, Any], where: str) -> Decimal:
         """Return the divisor to normalise this Quantity's unit, or raise
-        :class:`Uninterpretable` naming the unit."""
+        :class:`UninterpretableError` naming the unit."""
         code, system, unit = quantity.get("code"), quantity.get("system"), quantity.get("unit")
         if system == UCUM and isinstance(code, str):
             if code in self.ucum:
                 return self.ucum[code]
-            raise Uninterpretable(f"unrecognised UCUM unit '{code}' on {where}")
+            raise UninterpretableError(f"unrecognised UCUM unit '{code}' on {where}")
         if isinstance(unit, str) and unit.strip():
             found = self.text_divisor(unit)
             if found is not None:
                 return found
-            raise Uninterpretable(f"unrecognised unit '{unit}' on {where}")
+            raise UninterpretableError(f"unrecognised unit '{unit}' on {where}")
         if isinstance(code, str) and code.strip():
-            raise Uninterpretable(f"unit code '{code}' without the UCUM system on {where}")
-        raise Uninterpretable(f"value without a unit on {where}")
+            raise UninterpretableError(f"unit code '{code}' without the UCUM system on {where}")
+        raise UninterpretableError(f"value without a unit on {where}")
 
     def text_divisor(self, spelling: str) -> Decimal | None:
         """Return the divisor for a free-text unit spelling, or ``None``."""
@@ -109,13 +109,13 @@ _RANGE = re.compile(rf"^\s*(?P<low>{_NUMBER})\s*-\s*(?P<high>{_NUMBER})\s*(?P<un
 
 
 def to_decimal(value: Any, where: str, field: str) -> Decimal:
-    """Return a JSON number as an exact Decimal, or raise :class:`Unreadable`."""
+    """Return a JSON number as an exact Decimal, or raise :class:`UnreadableError`."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise Unreadable(f"{field} is not a number")
+        raise UnreadableError(f"{field} is not a number")
     # str() of a float is its shortest round-trip form, so 20.5248 stays 20.5248.
     number = value if isinstance(value, Decimal) else Decimal(str(value))
     if not number.is_finite():
-        raise Unreadable(f"{field} is not a finite number")
+        raise UnreadableError(f"{field} is not a finite number")
     return number
 
 
@@ -123,16 +123,18 @@ def _quantity_interval(
     quantity: Any, table: UnitTable, where: str, field: str, allow_comparator: bool
 ) -> Interval:
     if not isinstance(quantity, dict):
-        raise Unreadable(f"{field} is not an object")
+        raise UnreadableError(f"{field} is not an object")
     if "value" not in quantity:
-        raise Unreadable(f"{field} has no value")
+        raise UnreadableError(f"{field} has no value")
     number = to_decimal(quantity["value"], where, f"{field}.value")
     comparator = quantity.get("comparator")
-    if comparator is not None and (not allow_comparator or comparator not in ("<", "<=", ">", ">=")):
-        raise Unreadable(f"{field}.comparator {comparator!r} is not valid")
+    if comparator is not None and (
+        not allow_comparator or comparator not in ("<", "<=", ">", ">=")
+    ):
+        raise UnreadableError(f"{field}.comparator {comparator!r} is not valid")
     for key in ("unit", "code", "system"):
         if key in quantity and not isinstance(quantity[key], str):
-            raise Unreadable(f"{field}.{key} is not a string")
+            raise UnreadableError(f"{field}.{key} is not a string")
     divisor = table.divisor(quantity, where)
     return Interval.from_comparator(comparator, number).scaled(divisor, divide=True)
 
@@ -146,47 +148,47 @@ def read_simple_quantity(quantity: Any, table: UnitTable, where: str, field: str
     """Read a SimpleQuantity (no comparator) into a normalised number."""
     interval = _quantity_interval(quantity, table, where, field, allow_comparator=False)
     if interval.low is None:  # a Quantity without comparator is always a point
-        raise Unreadable(f"{field} is not a single value")
+        raise UnreadableError(f"{field} is not a single value")
     return interval.low
 
 
 def read_range(value: Any, table: UnitTable, where: str) -> Interval:
     """Read a valueRange into a closed normalised interval (a missing side is open)."""
     if not isinstance(value, dict) or not ({"low", "high"} & value.keys()):
-        raise Unreadable("valueRange has neither low nor high")
+        raise UnreadableError("valueRange has neither low nor high")
     low = high = None
     if "low" in value:
         low = read_simple_quantity(value["low"], table, where, "valueRange.low")
     if "high" in value:
         high = read_simple_quantity(value["high"], table, where, "valueRange.high")
     if low is not None and high is not None and low > high:
-        raise Unreadable("valueRange.low is greater than valueRange.high")
+        raise UnreadableError("valueRange.low is greater than valueRange.high")
     return Interval(low, high)
 
 
 def parse_value_string(text: str, table: UnitTable, where: str) -> Interval:
     """Parse ``15%``, ``<2 %``, ``≥ 5 %``, ``5-10%``: comparator, number with ``.``
     decimals, recognised unit; or a range ``a-b unit``. Anything else is
-    :class:`Uninterpretable`."""
+    :class:`UninterpretableError`."""
     for pattern in (_RANGE, _SINGLE):
         match = pattern.match(text)
         if match is None:
             continue
         unit = match["unit"]
         if unit is None:
-            raise Uninterpretable(f"value string '{text}' has no unit on {where}")
+            raise UninterpretableError(f"value string '{text}' has no unit on {where}")
         divisor = table.text_divisor(unit)
         if divisor is None:
-            raise Uninterpretable(f"unrecognised unit '{unit}' in value string on {where}")
+            raise UninterpretableError(f"unrecognised unit '{unit}' in value string on {where}")
         if pattern is _RANGE:
             low, high = Decimal(match["low"]), Decimal(match["high"])
             if low > high:
-                raise Uninterpretable(f"value string '{text}' is an empty range on {where}")
+                raise UninterpretableError(f"value string '{text}' is an empty range on {where}")
             return Interval(low, high).scaled(divisor, divide=True)
         comparator = _COMPARATORS.get(match["cmp"]) if match["cmp"] else None
         interval = Interval.from_comparator(comparator, Decimal(match["num"]))
         return interval.scaled(divisor, divide=True)
-    raise Uninterpretable(f"value string '{text}' cannot be interpreted on {where}")
+    raise UninterpretableError(f"value string '{text}' cannot be interpreted on {where}")
 
 
 VALUE_KEYS = (
@@ -215,8 +217,8 @@ def value_key(resource: dict[str, Any]) -> str | None:
 def read_number(resource: dict[str, Any], table: UnitTable, where: str) -> Interval:
     """Read an Observation's numeric value into a normalised interval.
 
-    Raises :class:`Unreadable` (wrong type, impossible value: skip the resource) or
-    :class:`Uninterpretable` (keep it as the latest result, decide nothing).
+    Raises :class:`UnreadableError` (wrong type, impossible value: skip the resource) or
+    :class:`UninterpretableError` (keep it as the latest result, decide nothing).
     """
     key = value_key(resource)
     if key == "valueQuantity":
@@ -226,9 +228,9 @@ def read_number(resource: dict[str, Any], table: UnitTable, where: str) -> Inter
     if key == "valueString":
         text = resource[key]
         if not isinstance(text, str):
-            raise Unreadable("valueString is not a string")
+            raise UnreadableError("valueString is not a string")
         return parse_value_string(text, table, where)
     if key == "valueInteger":
         to_decimal(resource[key], where, key)
-        raise Uninterpretable(f"value without a unit on {where}")
-    raise Uninterpretable(f"{key} cannot be read as a number in {table.normalised} on {where}")
+        raise UninterpretableError(f"value without a unit on {where}")
+    raise UninterpretableError(f"{key} cannot be read as a number in {table.normalised} on {where}")

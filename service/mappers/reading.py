@@ -1,7 +1,7 @@
 """Read the envelope of a resource: its reference, status, date and ordering.
 
 These readers are strict about the fields they read (a wrong type, an invalid date
-or a missing status raises :class:`Unreadable`), and cheap, so every candidate can
+or a missing status raises :class:`UnreadableError`), and cheap, so every candidate can
 be screened before the few that decide anything are fully validated.
 """
 
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.criteria.values import DateFormatError, DateSpan, parse_fhir_date
-from service.mappers.errors import Unreadable
+from service.mappers.errors import UnreadableError
 
 __all__ = [
     "Dated",
@@ -27,15 +27,33 @@ _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _UUID_URN = re.compile(r"^urn:uuid:([A-Za-z0-9\-.]{1,64})$")
 
 OBSERVATION_STATUSES = frozenset(
-    {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
-     "entered-in-error", "unknown"}
+    {
+        "registered",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    }
 )
 USABLE_OBSERVATION_STATUSES = frozenset({"final", "amended", "corrected"})
 PROCEDURE_STATUSES = frozenset(
-    {"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed",
-     "entered-in-error", "unknown"}
+    {
+        "preparation",
+        "in-progress",
+        "not-done",
+        "on-hold",
+        "stopped",
+        "completed",
+        "entered-in-error",
+        "unknown",
+    }
 )
-CLINICAL_STATUSES = frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})
+CLINICAL_STATUSES = frozenset(
+    {"active", "recurrence", "relapse", "inactive", "remission", "resolved"}
+)
 VERIFICATION_STATUSES = frozenset(
     {"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}
 )
@@ -87,12 +105,12 @@ def make_entry(resource: dict[str, Any], full_url: Any, index: int) -> Entry:
 
 
 def read_status(entry: Entry, allowed: frozenset[str], field: str = "status") -> str:
-    """Return a required code element, or raise :class:`Unreadable`."""
+    """Return a required code element, or raise :class:`UnreadableError`."""
     value = entry.resource.get(field)
     if value is None:
-        raise Unreadable(f"{field} is missing")
+        raise UnreadableError(f"{field} is missing")
     if not isinstance(value, str) or value not in allowed:
-        raise Unreadable(f"{field} {value!r} is not a valid code")
+        raise UnreadableError(f"{field} {value!r} is not a valid code")
     return value
 
 
@@ -103,21 +121,21 @@ def read_concept_status(entry: Entry, field: str, allowed: frozenset[str]) -> st
         return None
     codings = concept.get("coding") if isinstance(concept, dict) else None
     if not isinstance(codings, list):
-        raise Unreadable(f"{field} has no coding")
+        raise UnreadableError(f"{field} has no coding")
     for coding in codings:
         code = coding.get("code") if isinstance(coding, dict) else None
         if isinstance(code, str) and code in allowed:
             return code
-    raise Unreadable(f"{field} has no recognised code")
+    raise UnreadableError(f"{field} has no recognised code")
 
 
 def _date_value(value: Any, field: str) -> DateSpan:
     if not isinstance(value, str):
-        raise Unreadable(f"{field} is not a string")
+        raise UnreadableError(f"{field} is not a string")
     try:
         return parse_fhir_date(value)
     except DateFormatError as exc:
-        raise Unreadable(f"{field} {value!r} is not a valid date") from exc
+        raise UnreadableError(f"{field} {value!r} is not a valid date") from exc
 
 
 def read_date(entry: Entry, fields: tuple[str, ...]) -> DateSpan | None:
@@ -130,7 +148,7 @@ def read_date(entry: Entry, fields: tuple[str, ...]) -> DateSpan | None:
             continue
         if tail:
             if not isinstance(value, dict):
-                raise Unreadable(f"{head} is not an object")
+                raise UnreadableError(f"{head} is not an object")
             value = value.get(tail)
             if value is None:
                 continue
@@ -144,18 +162,18 @@ def read_last_updated(entry: Entry) -> datetime:
     if meta is None:
         return _MIN_INSTANT
     if not isinstance(meta, dict):
-        raise Unreadable("meta is not an object")
+        raise UnreadableError("meta is not an object")
     value = meta.get("lastUpdated")
     if value is None:
         return _MIN_INSTANT
     if not isinstance(value, str) or "T" not in value:
-        raise Unreadable(f"meta.lastUpdated {value!r} is not a valid instant")
+        raise UnreadableError(f"meta.lastUpdated {value!r} is not a valid instant")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise Unreadable(f"meta.lastUpdated {value!r} is not a valid instant") from exc
+        raise UnreadableError(f"meta.lastUpdated {value!r} is not a valid instant") from exc
     if parsed.tzinfo is None:
-        raise Unreadable(f"meta.lastUpdated {value!r} has no time zone")
+        raise UnreadableError(f"meta.lastUpdated {value!r} has no time zone")
     return parsed
 
 

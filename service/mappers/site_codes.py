@@ -45,9 +45,7 @@ def _code(item: Any, where: str) -> tuple[str, str]:
     return system, code
 
 
-def _extend(
-    defaults: Mapping[str, CodeSet], section: Any, name: str
-) -> dict[str, CodeSet]:
+def _extend(defaults: Mapping[str, CodeSet], section: Any, name: str) -> dict[str, CodeSet]:
     if section is None:
         return dict(defaults)
     if not isinstance(section, dict):
@@ -55,7 +53,9 @@ def _extend(
     extended = dict(defaults)
     for key, items in section.items():
         if key not in defaults:
-            raise SiteCodesError(f"{name}.{key}: unknown name (known: {', '.join(sorted(defaults))})")
+            raise SiteCodesError(
+                f"{name}.{key}: unknown name (known: {', '.join(sorted(defaults))})"
+            )
         if not isinstance(items, list):
             raise SiteCodesError(f"{name}.{key}: expected a list of codes")
         codes = [_code(item, f"{name}.{key}[{i}]") for i, item in enumerate(items)]
@@ -81,9 +81,7 @@ def _primary_sites(section: Any, base: Terminology) -> dict[tuple[str, str], Sit
     return sites
 
 
-def terminology_from_mapping(
-    mapping: Any, base: Terminology = DEFAULT_TERMINOLOGY
-) -> Terminology:
+def terminology_from_mapping(mapping: Any, base: Terminology = DEFAULT_TERMINOLOGY) -> Terminology:
     """Return ``base`` extended with a parsed mapping file."""
     if not isinstance(mapping, dict):
         raise SiteCodesError("the site mapping must be a JSON object")

@@ -15,7 +15,7 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.procedure import Procedure
 from pydantic import ValidationError
 
-from service.mappers.errors import Unreadable
+from service.mappers.errors import UnreadableError
 from service.mappers.reading import Entry
 
 __all__ = ["validate_resource"]
@@ -29,14 +29,14 @@ _MODELS: dict[str, Any] = {
 
 
 def validate_resource(entry: Entry) -> None:
-    """Raise :class:`Unreadable` naming the first invalid element of the resource.
+    """Raise :class:`UnreadableError` naming the first invalid element of the resource.
 
     The message names the element path and the kind of error, never the value, so
     it can be shown and logged without repeating patient data.
     """
     model = _MODELS.get(entry.resource_type)
     if model is None:
-        raise Unreadable(f"resource type {entry.resource_type} is not supported")
+        raise UnreadableError(f"resource type {entry.resource_type} is not supported")
     try:
         model.model_validate(entry.resource)
     except ValidationError as exc:
@@ -44,6 +44,6 @@ def validate_resource(entry: Entry) -> None:
         first = errors[0] if errors else {"loc": (), "type": "invalid"}
         path = ".".join(str(part) for part in first.get("loc", ())) or "resource"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise Unreadable(f"not valid FHIR R4: {path}: {first.get('type')}{more}") from exc
+        raise UnreadableError(f"not valid FHIR R4: {path}: {first.get('type')}{more}") from exc
     except (TypeError, ValueError, RecursionError) as exc:
-        raise Unreadable(f"not valid FHIR R4: {type(exc).__name__}") from exc
+        raise UnreadableError(f"not valid FHIR R4: {type(exc).__name__}") from exc

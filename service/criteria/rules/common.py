@@ -23,7 +23,9 @@ def met(criterion: Criterion, reason: str, evidence: Iterable[Evidence]) -> Crit
     items = tuple(evidence)
     if not items:
         raise ValueError(f"{criterion.id}: a met result needs evidence")
-    return CriterionResult(criterion.id, Status.MET, _with_remark(criterion, Status.MET, reason), items)
+    return CriterionResult(
+        criterion.id, Status.MET, _with_remark(criterion, Status.MET, reason), items
+    )
 
 
 def not_met(criterion: Criterion, reason: str, evidence: Iterable[Evidence]) -> CriterionResult:

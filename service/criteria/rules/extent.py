@@ -9,9 +9,7 @@ from service.criteria.rules.tumour import when
 from service.criteria.status import SetStatus, Status
 from service.criteria.values import Evidence
 
-NEEDS_STAGING = (
-    "staging result for extrahepatic disease (cross-sectional and functional imaging)"
-)
+NEEDS_STAGING = "staging result for extrahepatic disease (cross-sectional and functional imaging)"
 NEEDS_BURDEN = "hepatic tumour burden (% of liver parenchyma involved)"
 NEEDS_SYNDROME = "whether the hormonal syndrome is refractory to medical therapy"
 NEEDS_RESECTABILITY = "MDT assessment whether all hepatic disease is resectable/ablatable"
@@ -48,7 +46,11 @@ def _extrahepatic(context: EvaluationContext) -> tuple[Status, str, list[Evidenc
             evidence,
         )
     if staging.value:
-        return Status.NOT_MET, f"staging ({when(staging.date)}) shows extrahepatic disease", evidence
+        return (
+            Status.NOT_MET,
+            f"staging ({when(staging.date)}) shows extrahepatic disease",
+            evidence,
+        )
     return Status.MET, f"staging ({when(staging.date)}) shows no extrahepatic disease", evidence
 
 
@@ -135,7 +137,11 @@ def burden_with_refractory_syndrome(
         if syndrome is not None:
             evidence.append(syndrome.evidence())
         if syndrome is None or syndrome.value is None:
-            answers.setdefault(Status.UNKNOWN, f"{shown}: {limit}-<{extended} % needs a refractory hormonal syndrome, which is not recorded")
+            answers.setdefault(
+                Status.UNKNOWN,
+                f"{shown}: {limit}-<{extended} % needs a refractory hormonal syndrome, "
+                "which is not recorded",
+            )
             needs.append(NEEDS_SYNDROME)
         elif syndrome.value:
             answers.setdefault(
@@ -210,7 +216,8 @@ def bilobar_unresectable(criterion: Criterion, context: EvaluationContext) -> Cr
     assessment = inputs.hepatic_disease_resectable
     if pattern is not None and pattern.value == "type-i":
         return not_met(
-            criterion, f"{PATTERN_NAMES['type-i']} ({when(pattern.date)}) is not bilobar",
+            criterion,
+            f"{PATTERN_NAMES['type-i']} ({when(pattern.date)}) is not bilobar",
             [pattern.evidence()],
         )
     if assessment is not None and assessment.value is True:
@@ -225,15 +232,18 @@ def bilobar_unresectable(criterion: Criterion, context: EvaluationContext) -> Cr
         if assessment is not None and assessment.value is False:
             return met(criterion, f"{shown}, assessed not resectable", evidence)
         resection = context.set_results.get(criterion.depends_on_set or "")
-        if assessment is None and resection is not None:
-            if resection.status is SetStatus.INELIGIBLE:
-                deciding = [r for r in resection.results if r.status is Status.NOT_MET]
-                names = ", ".join(r.id for r in deciding)
-                return met(
-                    criterion,
-                    f"{shown}, and curative resection is ineligible ({names})",
-                    [*evidence, *(e for r in deciding for e in r.evidence)],
-                )
+        if (
+            assessment is None
+            and resection is not None
+            and resection.status is SetStatus.INELIGIBLE
+        ):
+            deciding = [r for r in resection.results if r.status is Status.NOT_MET]
+            names = ", ".join(r.id for r in deciding)
+            return met(
+                criterion,
+                f"{shown}, and curative resection is ineligible ({names})",
+                [*evidence, *(e for r in deciding for e in r.evidence)],
+            )
         return unknown(
             criterion,
             f"{shown}, but resectability is not established",

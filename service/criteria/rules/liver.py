@@ -125,4 +125,6 @@ def future_liver_remnant(criterion: Criterion, context: EvaluationContext) -> Cr
         return met(criterion, f"{shown} is at least {threshold} % for a {liver}", evidence)
     if status is Status.NOT_MET:
         return not_met(criterion, f"{shown} is below {threshold} % for a {liver}", evidence)
-    return unknown(criterion, f"{shown} straddles {threshold} % for a {liver}", [NEEDS_FLR], evidence)
+    return unknown(
+        criterion, f"{shown} straddles {threshold} % for a {liver}", [NEEDS_FLR], evidence
+    )

@@ -28,7 +28,9 @@ def age_below(criterion: Criterion, context: EvaluationContext) -> CriterionResu
     oldest = whole_years_between(born.earliest, at)
     youngest = whole_years_between(min(born.latest, at), at)
     age_text = str(oldest) if oldest == youngest else f"{youngest}-{oldest}"
-    evidence = Evidence(context.inputs.patient, age_text if oldest != youngest else oldest, "a", born.text)
+    evidence = Evidence(
+        context.inputs.patient, age_text if oldest != youngest else oldest, "a", born.text
+    )
     if oldest < limit:
         return met(criterion, f"age {age_text} years is under {limit}", [evidence])
     if youngest >= limit:

@@ -8,8 +8,7 @@ from service.criteria.rules.tumour import when
 from service.criteria.values import days_ago
 
 NEEDS_RESECTION = (
-    "resection of the primary tumour (completed Procedure) or the MDT assessment "
-    "'primary resected'"
+    "resection of the primary tumour (completed Procedure) or the MDT assessment 'primary resected'"
 )
 NEEDS_RESECTION_DATE = "date of the primary tumour resection"
 NEEDS_RESECTABLE = "MDT assessment whether the primary tumour is resectable"

@@ -18,7 +18,9 @@ def when(span: DateSpan | None) -> str:
     return "undated" if span is None else span.label
 
 
-def _carcinoma_result(criterion: Criterion, carcinomas: tuple[ConditionFact, ...]) -> CriterionResult:
+def _carcinoma_result(
+    criterion: Criterion, carcinomas: tuple[ConditionFact, ...]
+) -> CriterionResult:
     latest = carcinomas[-1]
     return not_met(
         criterion,
@@ -34,7 +36,10 @@ def _ki67_decision(
     """Decide Ki-67 ≤ limit; return the status and a reason fragment."""
     limit = criterion.thresholds["ki67_limit"].value
     if ki67.value is None:
-        return Status.UNKNOWN, f"latest Ki-67 ({ki67.reference}) cannot be interpreted: {ki67.problem}"
+        return (
+            Status.UNKNOWN,
+            f"latest Ki-67 ({ki67.reference}) cannot be interpreted: {ki67.problem}",
+        )
     status = ki67.value.decide("<=", limit)
     shown = f"Ki-67 {ki67.display} ({when(ki67.date)})"
     if status is Status.MET:

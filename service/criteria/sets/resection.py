@@ -84,7 +84,9 @@ FIT_FOR_SURGERY = Criterion(
     rule="fit_for_surgery",
     inputs=("ecog", "carcinoid_heart_disease"),
     source="002 (recommendation 4); ECOG limit: configurable default",
-    rationale="Major hepatectomy needs a fit patient; carcinoid heart disease must be treated first.",
+    rationale=(
+        "Major hepatectomy needs a fit patient; carcinoid heart disease must be treated first."
+    ),
 )
 
 RESECTION = CriteriaSet(
