@@ -63,6 +63,10 @@ def _parser() -> _Parser:
         default=os.environ.get("NELM_CDS_SITE_CODES") or None,
         help="JSON file of local codes (default: $NELM_CDS_SITE_CODES)",
     )
+    serve = commands.add_parser("serve", help="run the HTTP service (gunicorn)")
+    serve.add_argument("--host", default=os.environ.get("NELM_CDS_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("NELM_CDS_PORT", "8080")))
+    serve.add_argument("--workers", type=int, default=None, help="default: 2 x CPUs + 1, at most 8")
     return parser
 
 
@@ -91,6 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = _parser().parse_args(argv)
+        if args.command == "serve":
+            from service.serve import serve  # imported late: gunicorn is not needed to evaluate
+
+            serve(args.host, args.port, args.workers)
+            return 0
         output = _evaluate(args)
     except (_BadInputError, BundleError, SiteCodesError, ConfigError) as exc:
         message = " ".join(str(exc).split())

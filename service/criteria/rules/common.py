@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from service.criteria.inputs import Measurement
+from service.criteria.inputs import ConditionFact, Measurement
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
 from service.criteria.status import Status
 from service.criteria.values import DateSpan, Evidence, days_ago
 
-__all__ = ["fresh_lab_problem", "met", "not_met", "unknown"]
+__all__ = ["fresh_lab_problem", "met", "not_met", "present_only", "unknown"]
 
 
 def _with_remark(criterion: Criterion, status: Status, reason: str) -> str:
@@ -55,6 +55,16 @@ def unknown(
         tuple(evidence),
         wanted,
     )
+
+
+def present_only(facts: Iterable[ConditionFact]) -> tuple[ConditionFact, ...]:
+    """Return the Conditions present now; inactive or resolved ones are history.
+
+    criteria.md §3 and §7: only an active Condition (extrahepatic metastasis,
+    portal-hypertension sign, cirrhosis, carcinoid heart disease) counts against or
+    selects a threshold; a resolved one must not.
+    """
+    return tuple(fact for fact in facts if fact.present)
 
 
 def is_fresh(span: DateSpan, max_age_days: int, at: date) -> bool | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
-from service.criteria.rules.common import met, not_met, unknown
+from service.criteria.rules.common import met, not_met, present_only, unknown
 from service.criteria.rules.tumour import when
 from service.criteria.values import Evidence, days_ago
 
@@ -78,10 +78,11 @@ def fit_for_surgery(criterion: Criterion, context: EvaluationContext) -> Criteri
     (untreated) carcinoid heart disease."""
     limit = context.config.max_ecog_for_surgery
     inputs = context.inputs
-    against = [fact.evidence() for fact in inputs.carcinoid_heart_disease]
+    active = present_only(inputs.carcinoid_heart_disease)
+    against = [fact.evidence() for fact in active]
     reasons = [
         f"active carcinoid heart disease recorded ({fact.code}, {when(fact.date)})"
-        for fact in inputs.carcinoid_heart_disease
+        for fact in active
     ]
     ecog = inputs.ecog
     if ecog is not None and ecog.value is not None and ecog.value > limit:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.criteria.inputs import Measurement
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
-from service.criteria.rules.common import met, not_met, unknown
+from service.criteria.rules.common import met, not_met, present_only, unknown
 from service.criteria.rules.tumour import when
 from service.criteria.status import SetStatus, Status
 from service.criteria.values import Evidence
@@ -26,7 +26,7 @@ TYPE_II_NOTE = "combined resection and ablation or a two-stage approach may stil
 def _extrahepatic(context: EvaluationContext) -> tuple[Status, str, list[Evidence]]:
     """Return the no-extrahepatic-disease status with its reason and evidence."""
     inputs = context.inputs
-    spread = inputs.extrahepatic_metastases
+    spread = present_only(inputs.extrahepatic_metastases)
     staging = inputs.extrahepatic_staging
     if spread:
         latest = spread[-1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
-from service.criteria.rules.common import fresh_lab_problem, met, not_met, unknown
+from service.criteria.rules.common import fresh_lab_problem, met, not_met, present_only, unknown
 from service.criteria.rules.tumour import when
 from service.criteria.status import Status
 from service.criteria.values import Evidence, format_decimal
@@ -55,11 +55,9 @@ def no_portal_hypertension(criterion: Criterion, context: EvaluationContext) -> 
     below the minimum rules it out; only a fresh count at or above it proves it."""
     minimum = criterion.thresholds["platelet_minimum"].value
     inputs = context.inputs
-    against: list[Evidence] = [sign.evidence() for sign in inputs.portal_hypertension_signs]
-    reasons = [
-        f"{sign.display} recorded ({sign.code}, {when(sign.date)})"
-        for sign in inputs.portal_hypertension_signs
-    ]
+    signs = present_only(inputs.portal_hypertension_signs)
+    against: list[Evidence] = [sign.evidence() for sign in signs]
+    reasons = [f"{sign.display} recorded ({sign.code}, {when(sign.date)})" for sign in signs]
     lab = inputs.platelets
     needs = [_needs_fresh("platelet count", context)]
     lab_status = Status.UNKNOWN
@@ -96,13 +94,15 @@ def future_liver_remnant(criterion: Criterion, context: EvaluationContext) -> Cr
     underlying disease (steatosis, toxic injury), else normal liver."""
     inputs = context.inputs
     liver_evidence: list[Evidence] = []
-    if inputs.cirrhosis:
+    cirrhosis = present_only(inputs.cirrhosis)
+    significant = present_only(inputs.significant_liver_disease)
+    if cirrhosis:
         threshold = criterion.thresholds["cirrhosis"].value
-        liver = f"cirrhotic liver ({inputs.cirrhosis[-1].code})"
-        liver_evidence = [inputs.cirrhosis[-1].evidence()]
-    elif inputs.significant_liver_disease:
+        liver = f"cirrhotic liver ({cirrhosis[-1].code})"
+        liver_evidence = [cirrhosis[-1].evidence()]
+    elif significant:
         threshold = criterion.thresholds["significant_liver_disease"].value
-        fact = inputs.significant_liver_disease[-1]
+        fact = significant[-1]
         liver = f"significant underlying liver disease ({fact.code})"
         liver_evidence = [fact.evidence()]
     else:

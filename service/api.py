@@ -1,0 +1,146 @@
+"""REST API blueprint: evaluate a posted Bundle or a patient by id; list criteria sets."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from service import __version__
+from service.criteria import DEFAULT_SETS, CriteriaSet, EvaluationConfig
+from service.demo_store import DemoStore
+from service.engine import evaluate_bundle, evaluate_record
+from service.errors import BadRequestError, NotFoundError, ServiceError, UnprocessableError
+from service.mappers import BundleError, Terminology, load_bundle_json
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("api", __name__)
+
+JSON_TYPES = ("application/json", "application/fhir+json")
+
+
+class UnsupportedMediaTypeError(ServiceError):
+    """The body is not sent as JSON."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+def _evaluation_date() -> date:
+    text = request.args.get("at")
+    if text is None:
+        return datetime.now(UTC).date()
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise BadRequestError("parameter 'at' must be a date of the form YYYY-MM-DD") from exc
+
+
+def _json_body() -> Any:
+    if request.mimetype not in JSON_TYPES:
+        raise UnsupportedMediaTypeError(
+            "send the Bundle as application/fhir+json or application/json"
+        )
+    try:
+        return load_bundle_json(request.get_data(cache=False))
+    except BundleError as exc:
+        raise BadRequestError(str(exc)) from exc
+
+
+def _config() -> EvaluationConfig:
+    config: EvaluationConfig = current_app.extensions["nelm_evaluation_config"]
+    return config
+
+
+def _terminology() -> Terminology:
+    terminology: Terminology = current_app.extensions["nelm_terminology"]
+    return terminology
+
+
+def _describe_set(criteria_set: CriteriaSet) -> dict[str, Any]:
+    def thresholds(values: Any) -> dict[str, Any]:
+        return {name: {"value": _number(t.value), "unit": t.unit} for name, t in values.items()}
+
+    return {
+        "id": criteria_set.id,
+        "version": criteria_set.version,
+        "title": criteria_set.title,
+        "pathway": criteria_set.pathway,
+        "source": criteria_set.source,
+        "criteria": [
+            {
+                "id": c.id,
+                "label": c.label,
+                "rule": c.rule,
+                "inputs": list(c.inputs),
+                "thresholds": thresholds(c.thresholds),
+                "combines": list(c.parts),
+                "source": c.source,
+                "rationale": c.rationale,
+            }
+            for c in criteria_set.criteria
+        ],
+    }
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@blueprint.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """Say the process is up (no dependency is checked)."""
+    return jsonify(status="ok", version=__version__)
+
+
+@blueprint.get("/api/criteria-sets")
+def criteria_sets() -> ResponseReturnValue:
+    """List the criteria sets with versions, criteria, thresholds and sources."""
+    config = _config()
+    limit = {"value": _number(config.bilirubin_upper_limit_mg_dl), "unit": "mg/dL"}
+    return jsonify(
+        criteriaSets=[_describe_set(s) for s in DEFAULT_SETS],
+        defaults={
+            "bilirubinUpperLimit": limit,
+            "maxEcogForSurgery": config.max_ecog_for_surgery,
+            "labFreshnessDays": config.lab_freshness_days,
+        },
+    )
+
+
+@blueprint.post("/api/evaluate")
+def evaluate_posted_bundle() -> ResponseReturnValue:
+    """Evaluate the patient of a posted FHIR Bundle (``?at=``, ``?patient=``)."""
+    at = _evaluation_date()
+    bundle = _json_body()
+    try:
+        result = evaluate_bundle(
+            bundle, at, request.args.get("patient"), config=_config(), terminology=_terminology()
+        )
+    except BundleError as exc:
+        raise UnprocessableError(str(exc)) from exc
+    return jsonify(result)
+
+
+@blueprint.get("/api/patients/<patient_id>/evaluation")
+def evaluate_patient(patient_id: str) -> ResponseReturnValue:
+    """Evaluate a patient by id from the configured data source (``?at=``)."""
+    at = _evaluation_date()
+    store: DemoStore = current_app.extensions["nelm_demo_store"]
+    record = store.record(patient_id)
+    if record is None:
+        raise NotFoundError(f"no patient with id '{patient_id}'")
+    return jsonify(evaluate_record(record, at, config=_config(), terminology=_terminology()))
+
+
+@blueprint.get("/api/patients")
+def list_patients() -> ResponseReturnValue:
+    """List the patients of the embedded demo store."""
+    store: DemoStore = current_app.extensions["nelm_demo_store"]
+    return jsonify(patients=store.patient_ids())

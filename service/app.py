@@ -1,0 +1,76 @@
+"""The Flask application factory.
+
+Configuration, in order: defaults → environment variables prefixed ``NELM_CDS_``
+(e.g. ``NELM_CDS_LAB_FRESHNESS_DAYS=90``) → ``test_config``. Bad configuration
+fails at start-up with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from service import api
+from service.criteria import EvaluationConfig
+from service.demo_store import DemoStore
+from service.errors import ServiceError
+from service.mappers.site_codes import load_terminology
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "SITE_CODES": None,
+    "BILIRUBIN_UPPER_LIMIT_MG_DL": "1.2",
+    "MAX_ECOG_FOR_SURGERY": 2,
+    "LAB_FRESHNESS_DAYS": 90,
+}
+
+
+def _evaluation_config(app: Flask) -> EvaluationConfig:
+    return EvaluationConfig.from_mapping(
+        {
+            "bilirubin_upper_limit_mg_dl": app.config["BILIRUBIN_UPPER_LIMIT_MG_DL"],
+            "max_ecog_for_surgery": app.config["MAX_ECOG_FOR_SURGERY"],
+            "lab_freshness_days": app.config["LAB_FRESHNESS_DAYS"],
+        }
+    )
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError) -> ResponseReturnValue:
+        return jsonify(error.to_dict()), error.status_code
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        code = error.code or 500
+        name = (error.name or "error").lower().replace(" ", "_")
+        return jsonify(error=name, message=error.description), code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> ResponseReturnValue:
+        log.error("unhandled %s", type(error).__name__)
+        return jsonify(error="internal_error", message="the service failed; see its log"), 500
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the app; ``test_config`` overrides defaults and environment."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("NELM_CDS")
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["nelm_evaluation_config"] = _evaluation_config(app)
+    app.extensions["nelm_terminology"] = load_terminology(app.config["SITE_CODES"])
+    app.extensions["nelm_demo_store"] = DemoStore.load()
+    app.register_blueprint(api.blueprint)
+    _register_error_handlers(app)
+    return app

@@ -1,0 +1,22 @@
+"""Shared test fixtures: paths and the result schema validator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+
+TESTS = Path(__file__).resolve().parent
+SCENARIOS = TESTS / "fixtures" / "scenarios"
+RESULT_SCHEMA = TESTS / "contract" / "evaluation-result.schema.json"
+
+
+@pytest.fixture(scope="session")
+def result_validator() -> Draft202012Validator:
+    """Validate results against the evaluation-result contract (with date formats)."""
+    schema: dict[str, Any] = json.loads(RESULT_SCHEMA.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())

@@ -1,0 +1,157 @@
+"""Notes shown with a result (criteria.md §5 and §7 "Result"); they never change a status."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from conftest import (
+    evaluate_all,
+    finding,
+    ki67,
+    make_inputs,
+    primary_site,
+    procedure,
+    span,
+    transplant_candidate,
+)
+
+from service.criteria.notes import (
+    ABLATION_NOTE,
+    ELTR_NOTE,
+    FRENCH_NOTE,
+    FRILLING_II_NOTE,
+    SUPPORT_NOTE,
+)
+
+
+def notes_of(**fields: object) -> tuple[str, ...]:
+    """Return the notes of a full evaluation of inputs with these fields."""
+    return evaluate_all(make_inputs(**fields)).notes
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "shown"),
+    [
+        pytest.param("1980-06-01", True, id="46"),
+        pytest.param("1980-11-22", True, id="46 on the birthday"),
+        pytest.param("1980-11-23", False, id="45 the day before turning 46"),
+        pytest.param("1981-06-01", False, id="45"),
+        pytest.param("1990-01-01", False, id="36"),
+        pytest.param("1979", True, id="birth year 1979 gives 46 or 47"),
+        pytest.param("1981", False, id="birth year 1981 gives 44 or 45"),
+        pytest.param(None, False, id="no birth date"),
+    ],
+)
+def test_the_eltr_note_is_shown_when_the_patient_is_older_than_45(
+    birth_date: str | None, shown: bool
+) -> None:
+    assert (ELTR_NOTE in notes_of(birth_date=span(birth_date))) is shown
+
+
+@pytest.mark.parametrize(
+    ("sites", "shown"),
+    [
+        pytest.param((primary_site("duodenum", "portal", code="C7A.010"),), True, id="duodenum"),
+        pytest.param((primary_site("pancreas", "portal", code="C25.4"),), True, id="pancreas"),
+        pytest.param((primary_site("ileum", "portal"),), False, id="ileum"),
+        pytest.param((primary_site("rectum", "not_portal"),), False, id="rectum"),
+        pytest.param(
+            (
+                primary_site("pancreas", "portal", "2024-01-01", code="C25.4"),
+                primary_site("unspecified site", "undetermined", "2025-01-01", code="C7A.00"),
+            ),
+            True,
+            id="the located pancreas decides over a newer unspecified site",
+        ),
+        pytest.param((), False, id="no primary site"),
+    ],
+)
+def test_the_french_study_note_is_shown_for_a_duodenal_or_pancreatic_primary(
+    sites: tuple[object, ...], shown: bool
+) -> None:
+    assert (FRENCH_NOTE in notes_of(primary_sites=sites)) is shown
+
+
+@pytest.mark.parametrize(
+    ("pattern", "shown"),
+    [("type-ii", True), ("type-i", False), ("type-iii", False), (None, False)],
+)
+def test_the_frilling_type_ii_note_is_shown_only_for_type_ii(
+    pattern: str | None, shown: bool
+) -> None:
+    recorded = None if pattern is None else finding(pattern)
+    assert (FRILLING_II_NOTE in notes_of(metastatic_pattern=recorded)) is shown
+
+
+def test_a_liver_transplantation_in_the_history_is_noted_with_its_reference_and_date() -> None:
+    transplant = procedure("2019-04-02", ref="Procedure/lt-1", code="18027006")
+    notes = notes_of(liver_transplants=(transplant,))
+    noted = [note for note in notes if "liver transplantation is already recorded" in note]
+    assert noted == [
+        "A liver transplantation is already recorded (Procedure/lt-1, 2019-04-02): these "
+        "criteria describe a first transplantation."
+    ]
+
+
+def test_each_recorded_liver_transplantation_gets_its_own_note() -> None:
+    first = procedure("2015-01-01", ref="Procedure/lt-1", code="18027006")
+    second = procedure(None, ref="Procedure/lt-2", code="18027006")
+    notes = notes_of(liver_transplants=(first, second))
+    assert sum("already recorded" in note for note in notes) == 2
+    assert any("Procedure/lt-2, undated" in note for note in notes)
+
+
+def test_no_transplant_history_note_without_a_recorded_transplantation() -> None:
+    assert not any("already recorded" in note for note in notes_of())
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        pytest.param(make_inputs(), id="empty"),
+        pytest.param(transplant_candidate(), id="transplant candidate"),
+        pytest.param(make_inputs(ki67=ki67("50")), id="high grade"),
+    ],
+)
+def test_the_mdt_statement_is_always_the_last_note(inputs: object) -> None:
+    notes = evaluate_all(inputs).notes  # type: ignore[arg-type]
+    assert notes[-1] == SUPPORT_NOTE
+    assert notes.count(SUPPORT_NOTE) == 1
+    assert "does not replace" in SUPPORT_NOTE
+
+
+def test_the_favourable_factors_note_names_what_applies() -> None:
+    notes = notes_of(birth_date=span("1980-06-01"), primary_sites=(primary_site("ileum", "portal"),))
+    favourable = [note for note in notes if note.startswith("Favourable factors")]
+    assert len(favourable) == 1
+    assert "an age under 50 and a primary in the ileum" in favourable[0]
+
+
+def test_no_favourable_factors_note_for_an_older_patient_with_a_pancreatic_primary() -> None:
+    notes = notes_of(
+        birth_date=span("1960-01-01"),
+        primary_sites=(primary_site("pancreas", "portal", code="C25.4"),),
+    )
+    assert not any(note.startswith("Favourable factors") for note in notes)
+
+
+def test_the_ablation_note_is_dropped_once_resection_is_ineligible() -> None:
+    assert ABLATION_NOTE in notes_of()
+    assert ABLATION_NOTE not in notes_of(ki67=ki67("50"))
+
+
+def test_notes_that_apply_do_not_change_any_status() -> None:
+    plain = transplant_candidate()
+    noted = replace(
+        plain,
+        primary_sites=(primary_site("pancreas", "portal", code="C25.4"),),
+        metastatic_pattern=finding("type-ii", ref="Observation/pattern"),
+        liver_transplants=(procedure("2019-04-02", ref="Procedure/lt-1", code="18027006"),),
+    )
+    before, after = evaluate_all(plain), evaluate_all(noted)
+    assert FRENCH_NOTE in after.notes and FRILLING_II_NOTE in after.notes
+    assert ELTR_NOTE in after.notes
+    milan_before, milan_after = before.set_results[0], after.set_results[0]
+    assert milan_before.status is milan_after.status
+    assert [r.status for r in milan_before.results] == [r.status for r in milan_after.results]
