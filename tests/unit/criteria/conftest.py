@@ -3,7 +3,7 @@
 Every test evaluates "as of" ``AT`` (2026-11-22) unless it says otherwise; ``ago(n)``
 is the calendar day ``n`` days before it. Values are written as short strings
 (``"20"``, ``"<1"``, ``"<=25"``, ``"5-15"``) and become exact :class:`Interval` s.
-The test modules import these helpers directly (``from conftest import ...``).
+The test modules import these helpers as ``tests.unit.criteria.conftest``.
 """
 
 from __future__ import annotations

@@ -162,12 +162,12 @@ BAD_SETS = [
         id="empty set",
     ),
     pytest.param(
-        with_sets(replace(MILAN, id="Milan NET")),
+        (replace(MILAN, id="Milan NET"), ENETS, UNOS, RESECTION),
         "criteria set 'Milan NET': malformed id",
         id="malformed set id",
     ),
     pytest.param(
-        with_sets(with_criterion(MILAN, replace(AGE, id="Age<55"))),
+        with_sets(replace(MILAN, criteria=(replace(AGE, id="Age<55"), *MILAN.criteria[1:]))),
         "criterion 'Age<55': id must match",
         id="malformed criterion id",
     ),

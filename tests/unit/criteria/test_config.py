@@ -6,7 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import (
+
+from service.criteria import ConfigError, EvaluationConfig
+from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -17,8 +19,6 @@ from conftest import (
     platelets,
     result_of,
 )
-
-from service.criteria import ConfigError, EvaluationConfig
 
 
 def test_the_defaults_are_those_of_the_spec() -> None:
@@ -43,7 +43,8 @@ def test_max_ecog_for_surgery_moves_the_fitness_limit(
     config = EvaluationConfig(max_ecog_for_surgery=max_ecog)
     result = result_of(make_inputs(ecog=finding(ecog)), "resection", "fit_for_surgery", config)
     assert result.status is expected
-    assert f"{ecog}" in result.reason and f"{max_ecog}" in result.reason
+    assert f"{ecog}" in result.reason
+    assert f"{max_ecog}" in result.reason
 
 
 @pytest.mark.parametrize(
@@ -60,7 +61,10 @@ def test_the_bilirubin_default_limit_is_configurable(
 ) -> None:
     config = EvaluationConfig(bilirubin_upper_limit_mg_dl=Decimal(limit))
     inputs = make_inputs(bilirubin=bilirubin(value))
-    for set_id, criterion_id in (("enets", "low_bilirubin"), ("resection", "adequate_liver_function")):
+    for set_id, criterion_id in (
+        ("enets", "low_bilirubin"),
+        ("resection", "adequate_liver_function"),
+    ):
         assert result_of(inputs, set_id, criterion_id, config).status is expected
 
 
@@ -123,7 +127,11 @@ def test_config_error_is_a_value_error_naming_the_setting() -> None:
 
 def test_from_mapping_parses_strings_from_the_environment() -> None:
     config = EvaluationConfig.from_mapping(
-        {"bilirubin_upper_limit_mg_dl": "1.0", "max_ecog_for_surgery": "1", "lab_freshness_days": "60"}
+        {
+            "bilirubin_upper_limit_mg_dl": "1.0",
+            "max_ecog_for_surgery": "1",
+            "lab_freshness_days": "60",
+        }
     )
     assert config == EvaluationConfig(Decimal("1.0"), 1, 60)
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import (
+
+from service.criteria.inputs import Finding
+from service.criteria.status import Status
+from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -18,9 +21,6 @@ from conftest import (
     span,
     statuses_of,
 )
-
-from service.criteria.inputs import Finding
-from service.criteria.status import Status
 
 TRANSPLANT_SETS = ("milan-net", "enets", "unos")
 CARCINOID_HEART = condition("E34.01", ref="Condition/chd", display="Carcinoid heart disease")
@@ -156,7 +156,9 @@ def test_ecog_3_is_not_met_with_the_limit_in_the_reason() -> None:
 
 
 def test_carcinoid_heart_disease_and_poor_ecog_are_both_cited() -> None:
-    inputs = make_inputs(ecog=finding(4, ref="Observation/ecog"), carcinoid_heart_disease=(CARCINOID_HEART,))
+    inputs = make_inputs(
+        ecog=finding(4, ref="Observation/ecog"), carcinoid_heart_disease=(CARCINOID_HEART,)
+    )
     result = result_of(inputs, "resection", "fit_for_surgery")
     assert "active carcinoid heart disease recorded (E34.01" in result.reason
     assert refs(result) == ["Condition/chd", "Observation/ecog"]

@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import AT, MET, NOT_MET, PATIENT, UNKNOWN, make_inputs, result_of, span, statuses_of
 
 from service.criteria.values import DateFormatError, Evidence, parse_fhir_date
+from tests.unit.criteria.conftest import (
+    AT,
+    MET,
+    NOT_MET,
+    PATIENT,
+    UNKNOWN,
+    make_inputs,
+    result_of,
+    span,
+    statuses_of,
+)
 
 AGE_SETS = {"milan-net", "enets", "unos"}
 

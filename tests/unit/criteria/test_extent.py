@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import (
+
+from service.criteria import DEFAULT_SETS, EvaluationConfig
+from service.criteria.evaluator import evaluate_set
+from service.criteria.status import Status
+from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -19,10 +23,6 @@ from conftest import (
     result_of,
     statuses_of,
 )
-
-from service.criteria import DEFAULT_SETS, EvaluationConfig
-from service.criteria.evaluator import evaluate_set
-from service.criteria.status import Status
 
 TRANSPLANT_SETS = ("milan-net", "enets", "unos")
 BONE = condition("C7B.03", "2026-02-01", ref="Condition/bone", display="Bone metastasis")
@@ -88,7 +88,8 @@ def test_an_extrahepatic_condition_is_named_in_the_reason_and_evidence() -> None
 
 def test_no_staging_asks_for_staging() -> None:
     result = result_of(make_inputs(), "enets", "no_extrahepatic_disease")
-    assert result.needs and "staging" in result.needs[0]
+    assert result.needs
+    assert "staging" in result.needs[0]
 
 
 @pytest.mark.parametrize(
@@ -145,7 +146,9 @@ def test_extrahepatic_spread_makes_liver_limited_disease_an_mdt_judgement() -> N
 def test_liver_involvement_under_50_is_strictly_below_50(
     value: str | None, expected: Status
 ) -> None:
-    statuses = statuses_of(make_inputs(hepatic_tumour_burden=burden(value)), "liver_involvement_under_50")
+    statuses = statuses_of(
+        make_inputs(hepatic_tumour_burden=burden(value)), "liver_involvement_under_50"
+    )
     assert statuses == {"milan-net": expected, "unos": expected}
 
 
@@ -204,7 +207,9 @@ def test_enets_liver_involvement_bands_at_50_and_75_percent(
 
 
 def test_enets_refractory_band_cites_the_syndrome_as_evidence() -> None:
-    inputs = make_inputs(hepatic_tumour_burden=burden("60"), refractory_hormonal_syndrome=syndrome(True))
+    inputs = make_inputs(
+        hepatic_tumour_burden=burden("60"), refractory_hormonal_syndrome=syndrome(True)
+    )
     result = result_of(inputs, "enets", "liver_involvement")
     assert result.status is MET
     assert "below 75 % with a refractory hormonal syndrome" in result.reason
@@ -212,7 +217,9 @@ def test_enets_refractory_band_cites_the_syndrome_as_evidence() -> None:
 
 
 def test_enets_middle_band_without_syndrome_asks_whether_it_is_refractory() -> None:
-    result = result_of(make_inputs(hepatic_tumour_burden=burden("60")), "enets", "liver_involvement")
+    result = result_of(
+        make_inputs(hepatic_tumour_burden=burden("60")), "enets", "liver_involvement"
+    )
     assert result.status is UNKNOWN
     assert result.needs == ("whether the hormonal syndrome is refractory to medical therapy",)
 

@@ -8,7 +8,9 @@ disagreeing grade. ``ki67_at_most_10`` reads Ki-67 and carcinoma only.
 from __future__ import annotations
 
 import pytest
-from conftest import (
+
+from service.criteria.status import Status
+from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -20,8 +22,6 @@ from conftest import (
     result_of,
     statuses_of,
 )
-
-from service.criteria.status import Status
 
 GRADE_CRITERIA = [("milan-net", "low_grade"), ("resection", "well_differentiated")]
 NEC = condition("C7A.1", "2025-02-01", ref="Condition/nec", display="Neuroendocrine carcinoma")
@@ -58,9 +58,7 @@ def grade_of(value: str | None) -> object:
 def test_ki67_decides_grade_and_the_grade_decides_only_when_ki67_cannot(
     set_id: str, criterion_id: str, ki67_value: str | None, grade: str | None, expected: Status
 ) -> None:
-    inputs = make_inputs(
-        ki67=ki67(ki67_value), grade=None if grade is None else grade_of(grade)
-    )
+    inputs = make_inputs(ki67=ki67(ki67_value), grade=None if grade is None else grade_of(grade))
     assert result_of(inputs, set_id, criterion_id).status is expected
 
 

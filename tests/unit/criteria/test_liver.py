@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import (
+
+from service.criteria.status import Status
+from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -19,8 +21,6 @@ from conftest import (
     refs,
     result_of,
 )
-
-from service.criteria.status import Status
 
 BILIRUBIN_CRITERIA = [("enets", "low_bilirubin"), ("resection", "adequate_liver_function")]
 SPLENOMEGALY = condition("R16.1", ref="Condition/spleen", display="Splenomegaly")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import (
+
+from service.criteria.notes import (
+    ABLATION_NOTE,
+    ELTR_NOTE,
+    FRENCH_NOTE,
+    FRILLING_II_NOTE,
+    SUPPORT_NOTE,
+)
+from tests.unit.criteria.conftest import (
     evaluate_all,
     finding,
     ki67,
@@ -14,14 +22,6 @@ from conftest import (
     procedure,
     span,
     transplant_candidate,
-)
-
-from service.criteria.notes import (
-    ABLATION_NOTE,
-    ELTR_NOTE,
-    FRENCH_NOTE,
-    FRILLING_II_NOTE,
-    SUPPORT_NOTE,
 )
 
 
@@ -122,7 +122,9 @@ def test_the_mdt_statement_is_always_the_last_note(inputs: object) -> None:
 
 
 def test_the_favourable_factors_note_names_what_applies() -> None:
-    notes = notes_of(birth_date=span("1980-06-01"), primary_sites=(primary_site("ileum", "portal"),))
+    notes = notes_of(
+        birth_date=span("1980-06-01"), primary_sites=(primary_site("ileum", "portal"),)
+    )
     favourable = [note for note in notes if note.startswith("Favourable factors")]
     assert len(favourable) == 1
     assert "an age under 50 and a primary in the ileum" in favourable[0]
@@ -150,7 +152,8 @@ def test_notes_that_apply_do_not_change_any_status() -> None:
         liver_transplants=(procedure("2019-04-02", ref="Procedure/lt-1", code="18027006"),),
     )
     before, after = evaluate_all(plain), evaluate_all(noted)
-    assert FRENCH_NOTE in after.notes and FRILLING_II_NOTE in after.notes
+    assert FRENCH_NOTE in after.notes
+    assert FRILLING_II_NOTE in after.notes
     assert ELTR_NOTE in after.notes
     milan_before, milan_after = before.set_results[0], after.set_results[0]
     assert milan_before.status is milan_after.status

@@ -4,7 +4,9 @@ and UNOS primary_and_extrahepatic_resected."""
 from __future__ import annotations
 
 import pytest
-from conftest import (
+
+from service.criteria.status import Status
+from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -18,8 +20,6 @@ from conftest import (
     result_of,
     statuses_of,
 )
-
-from service.criteria.status import Status
 
 ILEUM = primary_site("ileum", "portal", "2024-01-01", code="C7A.012")
 RECTUM = primary_site("rectum", "not_portal", "2024-06-01", code="C7A.026")
@@ -85,7 +85,8 @@ def test_an_undetermined_site_asks_for_the_site() -> None:
     inputs = make_inputs(primary_sites=(UNSPECIFIED,))
     result = result_of(inputs, "milan-net", "portal_drained_primary")
     assert "does not say where" in result.reason
-    assert result.needs and "primary tumour site" in result.needs[0]
+    assert result.needs
+    assert "primary tumour site" in result.needs[0]
 
 
 @pytest.mark.parametrize(
@@ -103,7 +104,9 @@ def test_an_undetermined_site_asks_for_the_site() -> None:
         ),
         pytest.param({"primary_resected": resected(True)}, MET, id="assessment resected"),
         pytest.param({"primary_resected": resected(False)}, NOT_MET, id="assessment not resected"),
-        pytest.param({"primary_resected": resected(None)}, UNKNOWN, id="uninterpretable assessment"),
+        pytest.param(
+            {"primary_resected": resected(None)}, UNKNOWN, id="uninterpretable assessment"
+        ),
         pytest.param({}, UNKNOWN, id="nothing recorded"),
     ],
 )

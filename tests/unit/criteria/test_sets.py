@@ -7,7 +7,11 @@ from dataclasses import fields, replace
 from typing import Any
 
 import pytest
-from conftest import (
+
+from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig, evaluate
+from service.criteria.inputs import Warning
+from service.criteria.status import SetStatus, Status
+from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,
     UNKNOWN,
@@ -28,10 +32,6 @@ from conftest import (
     span,
     transplant_candidate,
 )
-
-from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig, evaluate
-from service.criteria.inputs import Warning
-from service.criteria.status import SetStatus, Status
 
 SET_ORDER = ["milan-net", "enets", "unos", "resection"]
 
@@ -181,13 +181,17 @@ def test_the_transplant_candidate_is_eligible_for_every_transplant_set() -> None
 
 
 def test_the_resection_candidate_is_eligible_for_resection_and_not_for_unos() -> None:
-    statuses = {r.criteria_set.id: r.status for r in evaluate_all(resection_candidate()).set_results}
+    statuses = {
+        r.criteria_set.id: r.status for r in evaluate_all(resection_candidate()).set_results
+    }
     assert statuses["resection"] is SetStatus.ELIGIBLE
     assert statuses["unos"] is SetStatus.INELIGIBLE
 
 
 CANDIDATE_CRITERIA = [
-    pytest.param(candidate, criteria_set.id, criterion, id=f"{name} {criteria_set.id} {criterion.id}")
+    pytest.param(
+        candidate, criteria_set.id, criterion, id=f"{name} {criteria_set.id} {criterion.id}"
+    )
     for name, candidate in (
         ("transplant", transplant_candidate()),
         ("resection", resection_candidate()),
