@@ -16,7 +16,14 @@ from typing import Any
 
 from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig, evaluate
 from service.criteria.evaluator import Evaluation
-from service.criteria.inputs import ConditionFact, Finding, Measurement, PrimarySite, ProcedureFact
+from service.criteria.inputs import (
+    ConditionFact,
+    Drainage,
+    Finding,
+    Measurement,
+    PrimarySite,
+    ProcedureFact,
+)
 from service.criteria.model import CriterionResult
 from service.criteria.status import Status
 from service.criteria.values import DateSpan, Interval, parse_fhir_date
@@ -144,7 +151,7 @@ def condition(
 
 def primary_site(
     site: str,
-    drainage: str,
+    drainage: Drainage,
     on: str | None = "2025-01-01",
     *,
     code: str = "C7A.012",
@@ -157,7 +164,7 @@ def primary_site(
         code=code,
         display=f"NET of {site}",
         present=True,
-        drainage=drainage,  # type: ignore[arg-type]
+        drainage=drainage,
         site=site,
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from service.criteria import ConfigError, EvaluationConfig
+from service.criteria.status import Status
 from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,
@@ -38,7 +39,7 @@ def test_the_defaults_are_those_of_the_spec() -> None:
     ],
 )
 def test_max_ecog_for_surgery_moves_the_fitness_limit(
-    max_ecog: int, ecog: int, expected: object
+    max_ecog: int, ecog: int, expected: Status
 ) -> None:
     config = EvaluationConfig(max_ecog_for_surgery=max_ecog)
     result = result_of(make_inputs(ecog=finding(ecog)), "resection", "fit_for_surgery", config)
@@ -57,7 +58,7 @@ def test_max_ecog_for_surgery_moves_the_fitness_limit(
     ],
 )
 def test_the_bilirubin_default_limit_is_configurable(
-    limit: str, value: str, expected: object
+    limit: str, value: str, expected: Status
 ) -> None:
     config = EvaluationConfig(bilirubin_upper_limit_mg_dl=Decimal(limit))
     inputs = make_inputs(bilirubin=bilirubin(value))
@@ -84,7 +85,7 @@ def test_a_reference_range_high_still_beats_the_configured_limit() -> None:
         pytest.param(0, 0, MET, id="0 days, taken on the evaluation date"),
     ],
 )
-def test_lab_freshness_days_moves_the_stale_cutoff(window: int, age: int, expected: object) -> None:
+def test_lab_freshness_days_moves_the_stale_cutoff(window: int, age: int, expected: Status) -> None:
     config = EvaluationConfig(lab_freshness_days=window)
     inputs = make_inputs(platelets=platelets("150", ago(age)), bilirubin=bilirubin("0.5", ago(age)))
     assert result_of(inputs, "resection", "no_portal_hypertension", config).status is expected

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from service.criteria.status import Status
 from service.criteria.values import DateFormatError, Evidence, parse_fhir_date
 from tests.unit.criteria.conftest import (
     AT,
@@ -42,7 +43,7 @@ AGE_SETS = {"milan-net", "enets", "unos"}
     ],
 )
 def test_age_under_55_follows_whole_years_on_the_evaluation_date(
-    birth_date: str | None, expected: object
+    birth_date: str | None, expected: Status
 ) -> None:
     statuses = statuses_of(make_inputs(birth_date=span(birth_date)), "age_under_55")
     assert set(statuses) == AGE_SETS
@@ -88,7 +89,7 @@ def test_missing_birth_date_is_unknown_never_met() -> None:
     ],
 )
 def test_a_leap_day_birthday_is_reached_on_1_march_in_common_years(
-    evaluation_date: date, expected: object
+    evaluation_date: date, expected: Status
 ) -> None:
     inputs = make_inputs(birth_date=span("1972-02-29"), evaluation_date=evaluation_date)
     assert set(statuses_of(inputs, "age_under_55").values()) == {expected}

@@ -3,12 +3,14 @@ resectability of hepatic disease and UNOS bilobar_unresectable."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from service.criteria import DEFAULT_SETS, EvaluationConfig
 from service.criteria.evaluator import evaluate_set
+from service.criteria.inputs import Finding
 from service.criteria.status import Status
 from tests.unit.criteria.conftest import (
     MET,
@@ -30,22 +32,33 @@ NODES = condition("C77.2", "2026-02-01", ref="Condition/nodes", display="Regiona
 OLD_BONE = condition("C7B.03", "2023-01-01", ref="Condition/old-bone", present=False)
 
 
-def staging(value: bool | None) -> Any:
+UNREADABLE = "uninterpretable"
+"""Table marker: a result is recorded but cannot be interpreted."""
+
+
+def recorded(make: Callable[[Any], Finding[Any]], value: Any) -> Finding[Any] | None:
+    """Return nothing for ``None``, an uninterpretable result for ``UNREADABLE``, else one."""
+    if value is None:
+        return None
+    return make(None if value == UNREADABLE else value)
+
+
+def staging(value: bool | None) -> Finding[Any]:
     """Return the staging assessment 'extrahepatic disease present'."""
     return finding(value, "2026-10-01", ref="Observation/staging")
 
 
-def syndrome(value: bool | None) -> Any:
+def syndrome(value: bool | None) -> Finding[Any]:
     """Return the assessment 'hormonal syndrome refractory to medical therapy'."""
     return finding(value, ref="Observation/syndrome")
 
 
-def pattern(value: str | None) -> Any:
+def pattern(value: str | None) -> Finding[Any]:
     """Return the Frilling metastatic pattern."""
     return finding(value, ref="Observation/pattern")
 
 
-def hepatic_resectable(value: bool | None) -> Any:
+def hepatic_resectable(value: bool | None) -> Finding[Any]:
     """Return the assessment 'all hepatic disease resectable/ablatable'."""
     return finding(value, ref="Observation/hep-resectable")
 
@@ -181,7 +194,7 @@ def test_no_burden_is_unknown_for_every_burden_criterion() -> None:
         pytest.param("74.9", False, NOT_MET, id="74.9, not refractory"),
         pytest.param("75", True, NOT_MET, id="75, refractory"),
         pytest.param("75", None, NOT_MET, id="75, syndrome not recorded"),
-        pytest.param("60", "uninterpretable", UNKNOWN, id="60, uninterpretable syndrome"),
+        pytest.param("60", UNREADABLE, UNKNOWN, id="60, uninterpretable syndrome"),
         pytest.param("<50", None, MET, id="below 50 touches one band"),
         pytest.param("<=50", None, UNKNOWN, id="at most 50 touches the middle band"),
         pytest.param("40-60", True, MET, id="40-60, refractory: both bands met"),
@@ -198,11 +211,10 @@ def test_no_burden_is_unknown_for_every_burden_criterion() -> None:
 def test_enets_liver_involvement_bands_at_50_and_75_percent(
     value: str | None, refractory: bool | str | None, expected: Status
 ) -> None:
-    if refractory == "uninterpretable":
-        recorded = syndrome(None)
-    else:
-        recorded = None if refractory is None else syndrome(refractory)
-    inputs = make_inputs(hepatic_tumour_burden=burden(value), refractory_hormonal_syndrome=recorded)
+    inputs = make_inputs(
+        hepatic_tumour_burden=burden(value),
+        refractory_hormonal_syndrome=recorded(syndrome, refractory),
+    )
     assert statuses_of(inputs, "liver_involvement") == {"enets": expected}
 
 
@@ -242,22 +254,19 @@ def test_enets_interval_spanning_disagreeing_bands_says_so() -> None:
         pytest.param(None, "type-i", MET, id="type I"),
         pytest.param(None, "type-ii", UNKNOWN, id="type II"),
         pytest.param(None, "type-iii", NOT_MET, id="type III"),
-        pytest.param("uninterpretable", "type-i", UNKNOWN, id="uninterpretable assessment"),
-        pytest.param(None, "uninterpretable", UNKNOWN, id="uninterpretable pattern"),
+        pytest.param(UNREADABLE, "type-i", UNKNOWN, id="uninterpretable assessment"),
+        pytest.param(None, UNREADABLE, UNKNOWN, id="uninterpretable pattern"),
         pytest.param(None, None, UNKNOWN, id="nothing recorded"),
     ],
 )
 def test_all_disease_resectable_prefers_the_assessment_over_the_pattern(
     assessment: bool | str | None, frilling: str | None, expected: Status
 ) -> None:
-    fields: dict[str, Any] = {}
-    if assessment is not None:
-        fields["hepatic_disease_resectable"] = hepatic_resectable(
-            None if assessment == "uninterpretable" else assessment
-        )
-    if frilling is not None:
-        fields["metastatic_pattern"] = pattern(None if frilling == "uninterpretable" else frilling)
-    assert statuses_of(make_inputs(**fields), "all_disease_resectable") == {"resection": expected}
+    inputs = make_inputs(
+        hepatic_disease_resectable=recorded(hepatic_resectable, assessment),
+        metastatic_pattern=recorded(pattern, frilling),
+    )
+    assert statuses_of(inputs, "all_disease_resectable") == {"resection": expected}
 
 
 def test_frilling_type_ii_alone_mentions_combined_or_two_stage_approaches() -> None:
@@ -282,10 +291,8 @@ def test_frilling_type_ii_alone_mentions_combined_or_two_stage_approaches() -> N
         pytest.param("type-iii", None, {}, MET, id="type III, resection ineligible by pattern"),
         pytest.param("type-ii", None, {}, UNKNOWN, id="type II, resection indeterminate"),
         pytest.param(None, False, {}, UNKNOWN, id="not resectable, no pattern"),
-        pytest.param("uninterpretable", None, {}, UNKNOWN, id="uninterpretable pattern"),
-        pytest.param(
-            "type-ii", "uninterpretable", {"ki67": ki67("35")}, UNKNOWN, id="uninterpretable"
-        ),
+        pytest.param(UNREADABLE, None, {}, UNKNOWN, id="uninterpretable pattern"),
+        pytest.param("type-ii", UNREADABLE, {"ki67": ki67("35")}, UNKNOWN, id="uninterpretable"),
         pytest.param(None, None, {}, UNKNOWN, id="nothing recorded"),
     ],
 )
@@ -295,14 +302,12 @@ def test_bilobar_unresectable_follows_each_branch_of_the_spec(
     extra: dict[str, Any],
     expected: Status,
 ) -> None:
-    fields = dict(extra)
-    if frilling is not None:
-        fields["metastatic_pattern"] = pattern(None if frilling == "uninterpretable" else frilling)
-    if assessment is not None:
-        fields["hepatic_disease_resectable"] = hepatic_resectable(
-            None if assessment == "uninterpretable" else assessment
-        )
-    assert statuses_of(make_inputs(**fields), "bilobar_unresectable") == {"unos": expected}
+    inputs = make_inputs(
+        metastatic_pattern=recorded(pattern, frilling),
+        hepatic_disease_resectable=recorded(hepatic_resectable, assessment),
+        **extra,
+    )
+    assert statuses_of(inputs, "bilobar_unresectable") == {"unos": expected}
 
 
 def test_bilobar_met_through_the_resection_set_names_the_failing_criteria() -> None:

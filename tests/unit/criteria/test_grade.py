@@ -7,8 +7,11 @@ disagreeing grade. ``ki67_at_most_10`` reads Ki-67 and carcinoma only.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from service.criteria.inputs import Finding
 from service.criteria.status import Status
 from tests.unit.criteria.conftest import (
     MET,
@@ -27,7 +30,7 @@ GRADE_CRITERIA = [("milan-net", "low_grade"), ("resection", "well_differentiated
 NEC = condition("C7A.1", "2025-02-01", ref="Condition/nec", display="Neuroendocrine carcinoma")
 
 
-def grade_of(value: str | None) -> object:
+def grade_of(value: str | None) -> Finding[Any]:
     """Return a histological grade Finding (``None``: uninterpretable)."""
     return finding(value, "2025-03-01", ref="Observation/grade")
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
+from service.criteria import CriteriaInputs
+from service.criteria.inputs import PrimarySite
 from service.criteria.notes import (
     ABLATION_NOTE,
     ELTR_NOTE,
@@ -25,7 +28,7 @@ from tests.unit.criteria.conftest import (
 )
 
 
-def notes_of(**fields: object) -> tuple[str, ...]:
+def notes_of(**fields: Any) -> tuple[str, ...]:
     """Return the notes of a full evaluation of inputs with these fields."""
     return evaluate_all(make_inputs(**fields)).notes
 
@@ -40,6 +43,7 @@ def notes_of(**fields: object) -> tuple[str, ...]:
         pytest.param("1990-01-01", False, id="36"),
         pytest.param("1979", True, id="birth year 1979 gives 46 or 47"),
         pytest.param("1981", False, id="birth year 1981 gives 44 or 45"),
+        pytest.param("1980", False, id="birth year 1980 gives 45 or 46, not surely over 45"),
         pytest.param(None, False, id="no birth date"),
     ],
 )
@@ -68,7 +72,7 @@ def test_the_eltr_note_is_shown_when_the_patient_is_older_than_45(
     ],
 )
 def test_the_french_study_note_is_shown_for_a_duodenal_or_pancreatic_primary(
-    sites: tuple[object, ...], shown: bool
+    sites: tuple[PrimarySite, ...], shown: bool
 ) -> None:
     assert (FRENCH_NOTE in notes_of(primary_sites=sites)) is shown
 
@@ -114,8 +118,8 @@ def test_no_transplant_history_note_without_a_recorded_transplantation() -> None
         pytest.param(make_inputs(ki67=ki67("50")), id="high grade"),
     ],
 )
-def test_the_mdt_statement_is_always_the_last_note(inputs: object) -> None:
-    notes = evaluate_all(inputs).notes  # type: ignore[arg-type]
+def test_the_mdt_statement_is_always_the_last_note(inputs: CriteriaInputs) -> None:
+    notes = evaluate_all(inputs).notes
     assert notes[-1] == SUPPORT_NOTE
     assert notes.count(SUPPORT_NOTE) == 1
     assert "does not replace" in SUPPORT_NOTE

@@ -3,8 +3,11 @@ and UNOS primary_and_extrahepatic_resected."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from service.criteria.inputs import Finding, PrimarySite
 from service.criteria.status import Status
 from tests.unit.criteria.conftest import (
     MET,
@@ -28,12 +31,12 @@ LUNG = primary_site("lung/bronchus", "not_portal", "2023-01-01", code="C7A.090")
 PANCREAS = primary_site("pancreas", "portal", "2025-06-01", code="C25.4")
 
 
-def resected(value: bool | None, on: str | None = "2025-01-01") -> object:
+def resected(value: bool | None, on: str | None = "2025-01-01") -> Finding[Any]:
     """Return the MDT assessment 'primary resected'."""
     return finding(value, on, ref="Observation/primary-resected")
 
 
-def resectable(value: bool | None) -> object:
+def resectable(value: bool | None) -> Finding[Any]:
     """Return the MDT assessment 'primary resectable'."""
     return finding(value, ref="Observation/primary-resectable")
 
@@ -56,7 +59,7 @@ def resectable(value: bool | None) -> object:
     ],
 )
 def test_portal_drainage_is_decided_by_the_most_recent_located_site(
-    sites: tuple[object, ...], expected: Status, deciding: object
+    sites: tuple[PrimarySite, ...], expected: Status, deciding: PrimarySite | None
 ) -> None:
     inputs = make_inputs(primary_sites=sites)
     assert statuses_of(inputs, "portal_drained_primary") == {
@@ -64,7 +67,7 @@ def test_portal_drainage_is_decided_by_the_most_recent_located_site(
         "unos": expected,
     }
     result = result_of(inputs, "milan-net", "portal_drained_primary")
-    assert refs(result) == ([] if deciding is None else [deciding.reference])  # type: ignore[attr-defined]
+    assert refs(result) == ([] if deciding is None else [deciding.reference])
 
 
 def test_a_rectal_primary_is_not_portal_drained_and_says_where_it_is() -> None:

@@ -206,7 +206,9 @@ CANDIDATE_CRITERIA = [
 def test_without_its_own_inputs_no_criterion_can_be_met(
     candidate: CriteriaInputs, set_id: str, criterion: Any
 ) -> None:
-    defaults = {f.name: f.default for f in fields(CriteriaInputs) if f.name in criterion.inputs}
+    defaults: dict[str, Any] = {
+        f.name: f.default for f in fields(CriteriaInputs) if f.name in criterion.inputs
+    }
     blanked = replace(candidate, **defaults)
     for set_result in evaluate_all(blanked).set_results:
         if set_result.criteria_set.id == set_id:
