@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
 from service.app import create_app
+from tests.conftest import TESTS
 
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1980-05-01"}
 FHIR_JSON = "application/fhir+json"
@@ -116,3 +118,32 @@ def test_unknown_route_is_a_json_404(client: FlaskClient) -> None:
 def test_bad_configuration_fails_at_start_up_naming_the_setting() -> None:
     with pytest.raises(ValueError, match="max_ecog_for_surgery"):
         create_app({"MAX_ECOG_FOR_SURGERY": 9})
+
+
+DEMO_EXPECTED = sorted((TESTS / "fixtures" / "demo_expected").glob("*.expected.json"))
+
+
+def test_demo_store_lists_the_five_demo_patients(client: FlaskClient) -> None:
+    patients = client.get("/api/patients").get_json()["patients"]
+    assert patients == sorted(p.name.removesuffix(".expected.json") for p in DEMO_EXPECTED)
+    assert len(patients) == 5
+
+
+@pytest.mark.parametrize("path", DEMO_EXPECTED, ids=lambda p: p.name.split(".")[0])
+def test_demo_patient_evaluates_as_expected(
+    client: FlaskClient, path: Path, result_validator: Draft202012Validator
+) -> None:
+    expected = json.loads(path.read_text(encoding="utf-8"))
+    patient_id = expected["patient"].removeprefix("Patient/")
+    response = client.get(f"/api/patients/{patient_id}/evaluation?at={expected['evaluationDate']}")
+    assert response.status_code == 200
+    result = response.get_json()
+    result_validator.validate(result)
+    got = {
+        a["criteriaSet"]: {
+            "status": a["status"],
+            "criteria": {c["id"]: c["status"] for c in a["criteria"]},
+        }
+        for a in result["assessments"]
+    }
+    assert got == expected["sets"]
