@@ -74,7 +74,8 @@ PERCENT = UnitTable("%", {"%": ONE}, {"%": ONE, "percent": ONE})
 
 BILIRUBIN = UnitTable(
     "mg/dL",
-    {"mg/dL": ONE, "umol/L": MICROMOL_PER_MG_DL},
+    # UCUM has both "L" and "l" for the litre, so the lower-case forms are UCUM too.
+    {"mg/dL": ONE, "mg/dl": ONE, "umol/L": MICROMOL_PER_MG_DL, "umol/l": MICROMOL_PER_MG_DL},
     {
         "mg/dL": ONE,
         "umol/L": MICROMOL_PER_MG_DL,
@@ -86,7 +87,16 @@ BILIRUBIN = UnitTable(
 _THOUSAND = Decimal(1000)
 PLATELETS = UnitTable(
     "10*9/L",
-    {"10*3/uL": ONE, "10*9/L": ONE, "10*3/mm3": ONE, "/uL": _THOUSAND, "/mm3": _THOUSAND},
+    {
+        "10*3/uL": ONE,
+        "10*3/ul": ONE,
+        "10*9/L": ONE,
+        "10*9/l": ONE,
+        "10*3/mm3": ONE,
+        "/uL": _THOUSAND,
+        "/ul": _THOUSAND,
+        "/mm3": _THOUSAND,
+    },
     {
         "10*3/uL": ONE,
         "10*9/L": ONE,

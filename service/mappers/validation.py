@@ -26,6 +26,9 @@ _MODELS: dict[str, Any] = {
     "Procedure": Procedure,
     "Patient": Patient,
 }
+_SUBJECT_REQUIRED = frozenset({"Condition", "Procedure"})
+"""R4 types whose ``subject`` is 1..1 (an Observation's is optional)."""
+_ATTRIBUTED = {"reference": "Patient/attributed"}
 
 
 def validate_resource(entry: Entry) -> None:
@@ -37,8 +40,14 @@ def validate_resource(entry: Entry) -> None:
     model = _MODELS.get(entry.resource_type)
     if model is None:
         raise UnreadableError(f"resource type {entry.resource_type} is not supported")
+    resource = entry.resource
+    if entry.resource_type in _SUBJECT_REQUIRED and resource.get("subject") is None:
+        # criteria.md §7: with one Patient, a resource without subject belongs to it. The
+        # Bundle reader has already decided whose it is, so R4's 1..1 subject is not held
+        # against it; every other element is still checked.
+        resource = {**resource, "subject": _ATTRIBUTED}
     try:
-        model.model_validate(entry.resource)
+        model.model_validate(resource)
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "type": "invalid"}

@@ -15,7 +15,7 @@ from typing import Any
 
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.values import Interval
-from service.mappers import map_bundle
+from service.mappers import DEFAULT_TERMINOLOGY, map_bundle
 from service.mappers.codes import ASSESSMENT_SYSTEM, ICD10CM, LOINC, SNOMED, UCUM, Terminology
 
 AT = date(2026, 11, 22)
@@ -27,8 +27,8 @@ OLDEST = "2026-09-01"
 
 KI67 = "29593-1"
 KI67_BREAST = "85330-9"
-BILIRUBIN = "1975-2"
-PLATELETS = "777-3"
+BILI = "1975-2"
+PLT = "777-3"
 DISEASE_STATUS = "97509-4"
 ECOG = "89247-1"
 GRADE = "33732-9"
@@ -194,9 +194,7 @@ def map_resources(
 ) -> CriteriaInputs:
     """Return the criteria inputs of ``patient()`` plus ``resources`` as of ``AT``."""
     the_bundle = bundle(patient(), *resources)
-    if terminology is None:
-        return map_bundle(the_bundle, AT)
-    return map_bundle(the_bundle, AT, terminology=terminology)
+    return map_bundle(the_bundle, AT, terminology=terminology or DEFAULT_TERMINOLOGY)
 
 
 def warned(inputs: CriteriaInputs, reference: str, *words: str) -> bool:
