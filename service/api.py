@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,16 +12,19 @@ from flask.typing import ResponseReturnValue
 
 from service import __version__
 from service.criteria import DEFAULT_SETS, CriteriaSet, EvaluationConfig
-from service.demo_store import DemoStore
-from service.engine import evaluate_bundle, evaluate_record
+from service.engine import evaluate_bundle, evaluate_record, run_evaluation
 from service.errors import BadRequestError, NotFoundError, ServiceError, UnprocessableError
 from service.mappers import BundleError, Terminology, load_bundle_json
+from service.result_json import evaluation_to_json
+from service.sources import DemoSource, PatientSource
+from service.writeback import build_risk_assessment, risk_assessment_id
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("api", __name__)
 
 JSON_TYPES = ("application/json", "application/fhir+json")
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 
 class UnsupportedMediaTypeError(ServiceError):
@@ -51,6 +55,24 @@ def _json_body() -> Any:
         return load_bundle_json(request.get_data(cache=False))
     except BundleError as exc:
         raise BadRequestError(str(exc)) from exc
+
+
+def _flag(name: str) -> bool:
+    value = request.args.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise BadRequestError(f"parameter '{name}' must be true or false")
+    return value == "true"
+
+
+def _checked_id(patient_id: str) -> str:
+    if not _FHIR_ID.match(patient_id):
+        raise BadRequestError("a patient id is 1-64 letters, digits, '-' or '.'")
+    return patient_id
+
+
+def _source() -> PatientSource:
+    source: PatientSource = current_app.extensions["nelm_source"]
+    return source
 
 
 def _config() -> EvaluationConfig:
@@ -132,15 +154,60 @@ def evaluate_posted_bundle() -> ResponseReturnValue:
 def evaluate_patient(patient_id: str) -> ResponseReturnValue:
     """Evaluate a patient by id from the configured data source (``?at=``)."""
     at = _evaluation_date()
-    store: DemoStore = current_app.extensions["nelm_demo_store"]
-    record = store.record(patient_id)
-    if record is None:
-        raise NotFoundError(f"no patient with id '{patient_id}'")
+    record = _source().record(_checked_id(patient_id))
     return jsonify(evaluate_record(record, at, config=_config(), terminology=_terminology()))
+
+
+@blueprint.post("/api/patients/<patient_id>/risk-assessment")
+def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
+    """Evaluate a patient and write the RiskAssessment back (``?at=``, ``?dry-run=true``).
+
+    The same evaluation written twice leaves one resource: 201 when created, 200 when
+    it already existed; ``dry-run`` returns the resource without writing it.
+    """
+    at = _evaluation_date()
+    dry_run = _flag("dry-run")
+    source = _source()
+    evaluation = run_evaluation(
+        source.record(_checked_id(patient_id)), at, config=_config(), terminology=_terminology()
+    )
+    metastases = evaluation.inputs.liver_metastases
+    resource = build_risk_assessment(
+        evaluation_to_json(evaluation),
+        occurred_at=datetime.now(UTC),
+        liver_metastasis_reference=metastases[-1].reference if metastases else None,
+    )
+    resource["id"] = risk_assessment_id(resource)
+    if dry_run:
+        return jsonify(resource)
+    written = source.write_risk_assessment(resource)
+    response = jsonify(written.resource)
+    response.headers["Location"] = f"RiskAssessment/{resource['id']}"
+    response.status_code = 201 if written.created else 200
+    return response
 
 
 @blueprint.get("/api/patients")
 def list_patients() -> ResponseReturnValue:
-    """List the patients of the embedded demo store."""
-    store: DemoStore = current_app.extensions["nelm_demo_store"]
-    return jsonify(patients=store.patient_ids())
+    """List the patients of the embedded demo store (not offered for a FHIR server)."""
+    source = _source()
+    if not isinstance(source, DemoSource):
+        raise NotFoundError("patient listing is offered only on the embedded demo store")
+    return jsonify(patients=source.store.patient_ids())
+
+
+@blueprint.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    """Say whether the data source answers (the FHIR server's CapabilityStatement)."""
+    source = _source()
+    ready, detail = source.ready()
+    body = {"status": "ready" if ready else "not_ready", "source": source.name, "detail": detail}
+    return jsonify(body), 200 if ready else 503
+
+
+@blueprint.get("/fhir/CodeSystem/nelm-assessment")
+def code_system() -> ResponseReturnValue:
+    """Publish the service's CodeSystem (assessment, pattern and outcome codes)."""
+    response = jsonify(current_app.extensions["nelm_code_system"])
+    response.mimetype = "application/fhir+json"
+    return response

@@ -7,7 +7,9 @@ fails at start-up with a message naming the setting.
 
 from __future__ import annotations
 
+import json
 import logging
+from importlib import resources
 from typing import Any
 
 from flask import Flask, jsonify
@@ -16,9 +18,9 @@ from werkzeug.exceptions import HTTPException
 
 from service import api
 from service.criteria import EvaluationConfig
-from service.demo_store import DemoStore
 from service.errors import ServiceError
 from service.mappers.site_codes import load_terminology
+from service.settings import SOURCE_DEFAULTS, build_source
 
 __all__ = ["create_app"]
 
@@ -30,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "BILIRUBIN_UPPER_LIMIT_MG_DL": "1.2",
     "MAX_ECOG_FOR_SURGERY": 2,
     "LAB_FRESHNESS_DAYS": 90,
+    **SOURCE_DEFAULTS,
 }
 
 
@@ -62,6 +65,8 @@ def _register_error_handlers(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the app; ``test_config`` overrides defaults and environment."""
+    # urllib3 logs request paths (which hold patient ids) at DEBUG: keep it quieter.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("NELM_CDS")
@@ -69,8 +74,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["nelm_evaluation_config"] = _evaluation_config(app)
-    app.extensions["nelm_terminology"] = load_terminology(app.config["SITE_CODES"])
-    app.extensions["nelm_demo_store"] = DemoStore.load()
+    terminology = load_terminology(app.config["SITE_CODES"])
+    app.extensions["nelm_terminology"] = terminology
+    app.extensions["nelm_source"] = build_source(app.config, terminology)
+    app.extensions["nelm_code_system"] = json.loads(
+        resources.files("service")
+        .joinpath("data/codesystem-nelm-assessment.json")
+        .read_text("utf-8")
+    )
     app.register_blueprint(api.blueprint)
     _register_error_handlers(app)
     return app

@@ -5,12 +5,25 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service.criteria import DEFAULT_SETS, CriteriaSet, EvaluationConfig, evaluate
+from service.criteria import DEFAULT_SETS, CriteriaSet, Evaluation, EvaluationConfig, evaluate
 from service.mappers import DEFAULT_TERMINOLOGY, PatientRecord, Terminology, map_record
 from service.mappers.bundle import record_from_bundle
 from service.result_json import evaluation_to_json
 
-__all__ = ["evaluate_bundle", "evaluate_record"]
+__all__ = ["evaluate_bundle", "evaluate_record", "run_evaluation"]
+
+
+def run_evaluation(
+    record: PatientRecord,
+    at: date,
+    *,
+    config: EvaluationConfig | None = None,
+    terminology: Terminology = DEFAULT_TERMINOLOGY,
+    sets: tuple[CriteriaSet, ...] = DEFAULT_SETS,
+) -> Evaluation:
+    """Map and evaluate one patient's record; return the typed evaluation."""
+    inputs = map_record(record, at, terminology)
+    return evaluate(inputs, sets, config or EvaluationConfig())
 
 
 def evaluate_record(
@@ -22,8 +35,8 @@ def evaluate_record(
     sets: tuple[CriteriaSet, ...] = DEFAULT_SETS,
 ) -> dict[str, Any]:
     """Map and evaluate one patient's record; return the JSON result."""
-    inputs = map_record(record, at, terminology)
-    return evaluation_to_json(evaluate(inputs, sets, config or EvaluationConfig()))
+    evaluation = run_evaluation(record, at, config=config, terminology=terminology, sets=sets)
+    return evaluation_to_json(evaluation)
 
 
 def evaluate_bundle(

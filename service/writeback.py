@@ -41,6 +41,7 @@ __all__ = [
     "WritebackError",
     "build_risk_assessment",
     "conditional_create_query",
+    "risk_assessment_id",
     "evaluation_identifier",
 ]
 
@@ -136,11 +137,7 @@ def build_risk_assessment(
     return {"resourceType": "RiskAssessment", "text": _narrative(resource), **resource}
 
 
-def conditional_create_query(resource: Mapping[str, Any]) -> str:
-    """Return the ``If-None-Exist`` search (``identifier=system|value``) for a RiskAssessment.
-
-    Raises :class:`WritebackError` when the resource has no evaluation identifier.
-    """
+def _identifier_value(resource: Mapping[str, Any]) -> str:
     for identifier in resource.get("identifier") or ():
         if (
             isinstance(identifier, Mapping)
@@ -148,9 +145,27 @@ def conditional_create_query(resource: Mapping[str, Any]) -> str:
             and isinstance(identifier.get("value"), str)
             and identifier["value"]
         ):
-            system = quote(EVALUATION_IDENTIFIER_SYSTEM, safe=":/")
-            return f"identifier={system}|{quote(identifier['value'], safe='')}"
+            return str(identifier["value"])
     raise WritebackError(f"resource has no identifier in system {EVALUATION_IDENTIFIER_SYSTEM}")
+
+
+def conditional_create_query(resource: Mapping[str, Any]) -> str:
+    """Return the ``If-None-Exist`` search (``identifier=system|value``) for a RiskAssessment.
+
+    Raises :class:`WritebackError` when the resource has no evaluation identifier.
+    """
+    system = quote(EVALUATION_IDENTIFIER_SYSTEM, safe=":/")
+    return f"identifier={system}|{quote(_identifier_value(resource), safe='')}"
+
+
+def risk_assessment_id(resource: Mapping[str, Any]) -> str:
+    """Return the resource id derived from the evaluation identifier (``nelm-`` + 48 hex).
+
+    Writing with ``PUT RiskAssessment/{id}`` makes the write-back idempotent without
+    relying on the server's identifier search (some servers ignore it). The same
+    evaluation always gets the same id; 192 bits of the digest keep ids unique.
+    """
+    return f"nelm-{_identifier_value(resource)[:48]}"
 
 
 def evaluation_identifier(result: Mapping[str, Any]) -> str:

@@ -1,0 +1,41 @@
+"""FHIR R4 REST client: the only part of the service that talks HTTP to a FHIR server.
+
+Build an :class:`Allowlist` from configuration once, then a :class:`FhirClient` per
+server (a :class:`BearerToken` from a hook's ``fhirAuthorization``, or
+:class:`SmartBackendServices` for calls made on the service's own behalf), and call
+:meth:`FhirClient.fetch_patient` to get a :class:`~service.mappers.PatientRecord` for
+the mappers. Every failure is a :class:`FhirError` (tree in :mod:`service.fhir.errors`).
+"""
+
+from __future__ import annotations
+
+from service.fhir.allowlist import Allowlist, parse_url
+from service.fhir.auth import Auth, BearerToken, SmartBackendServices
+from service.fhir.client import FHIR_JSON, CreateResult, FhirClient
+from service.fhir.errors import (
+    FhirAuthError,
+    FhirError,
+    FhirInvalidResponseError,
+    FhirNotFoundError,
+    FhirOperationOutcomeError,
+    FhirUnavailableError,
+    FhirUrlNotAllowedError,
+)
+
+__all__ = [
+    "FHIR_JSON",
+    "Allowlist",
+    "Auth",
+    "BearerToken",
+    "CreateResult",
+    "FhirAuthError",
+    "FhirClient",
+    "FhirError",
+    "FhirInvalidResponseError",
+    "FhirNotFoundError",
+    "FhirOperationOutcomeError",
+    "FhirUnavailableError",
+    "FhirUrlNotAllowedError",
+    "SmartBackendServices",
+    "parse_url",
+]

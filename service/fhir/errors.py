@@ -1,0 +1,100 @@
+"""Errors raised by the FHIR client.
+
+Exception tree::
+
+    Exception
+    └── FhirError (url, status, outcome: keyword-only context)
+        ├── FhirAuthError               401 / 403, or the token endpoint refused us
+        ├── FhirNotFoundError           404 / 410
+        ├── FhirUnavailableError        timeout, connection error, 5xx, 429 after retries
+        │                               (``timed_out`` says which)
+        ├── FhirInvalidResponseError    not JSON, wrong resourceType, too large, redirect,
+        │                               next link outside the base URL, too many pages
+        ├── FhirOperationOutcomeError   any other 4xx (400, 409, 412, 422...)
+        └── FhirUrlNotAllowedError      the URL is not on the allowlist (nothing was sent)
+
+Messages are safe to log: they name the interaction (``GET Observation search``) but
+never a token, a query string, a resource id or the server's diagnostics. ``url`` (no
+query string, but it may hold a resource id such as ``Patient/123``) and ``outcome``
+(the server's OperationOutcome, whose diagnostics may quote patient data) are for the
+caller to show or keep where patient data is allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "FhirAuthError",
+    "FhirError",
+    "FhirInvalidResponseError",
+    "FhirNotFoundError",
+    "FhirOperationOutcomeError",
+    "FhirUnavailableError",
+    "FhirUrlNotAllowedError",
+]
+
+
+class FhirError(Exception):
+    """A FHIR interaction failed; ``url``, ``status`` and ``outcome`` say where and how.
+
+    ``status`` is ``None`` when no HTTP answer was had (timeout, refused URL).
+    ``outcome`` is the OperationOutcome the server sent with the error, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        outcome: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.url = url
+        self.status = status
+        self.outcome = outcome
+
+
+class FhirAuthError(FhirError):
+    """The server (401/403) or the token endpoint refused our credentials."""
+
+
+class FhirNotFoundError(FhirError):
+    """The resource does not exist (404) or was deleted (410)."""
+
+
+class FhirUnavailableError(FhirError):
+    """The server could not be reached or kept failing: try again later.
+
+    ``timed_out`` is True when the server did not answer within the timeout (a
+    gateway answers 504 then), False for refused connections and 5xx/429 answers.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        outcome: dict[str, Any] | None = None,
+        timed_out: bool = False,
+    ) -> None:
+        super().__init__(message, url=url, status=status, outcome=outcome)
+        self.timed_out = timed_out
+
+
+class FhirInvalidResponseError(FhirError):
+    """The server answered something the client cannot use safely."""
+
+
+class FhirOperationOutcomeError(FhirError):
+    """The server rejected the request (4xx other than 401/403/404/410/429).
+
+    ``outcome`` holds the server's OperationOutcome when it sent one.
+    """
+
+
+class FhirUrlNotAllowedError(FhirError):
+    """The URL is not on the configured allowlist; no request was made."""

@@ -1,0 +1,134 @@
+"""Build the data source from the Flask config; bad settings fail naming the setting.
+
+With no ``FHIR_BASE_URL`` the service runs on the embedded demo store. With one, it
+reads patients from that FHIR server, which must be on ``FHIR_ALLOWLIST`` (default:
+the base URL alone), authenticated by a static bearer ``FHIR_TOKEN`` or by SMART
+Backend Services (``FHIR_CLIENT_ID`` + ``FHIR_PRIVATE_KEY_FILE`` + ``FHIR_KEY_ID``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from service.demo_store import DemoStore
+from service.fhir import Allowlist, Auth, BearerToken, FhirClient, SmartBackendServices
+from service.mappers import Terminology
+from service.sources import DemoSource, FhirSource, PatientSource
+
+__all__ = ["SettingError", "allowlist_from", "build_source", "fhir_timeouts"]
+
+SOURCE_DEFAULTS: dict[str, Any] = {
+    "FHIR_BASE_URL": None,
+    "FHIR_ALLOWLIST": None,
+    "FHIR_TOKEN": None,
+    "FHIR_CLIENT_ID": None,
+    "FHIR_PRIVATE_KEY_FILE": None,
+    "FHIR_KEY_ID": None,
+    "FHIR_ALG": "RS384",
+    "FHIR_TOKEN_URL": None,
+    "FHIR_SCOPE": (
+        "system/Patient.rs system/Observation.rs system/Condition.rs "
+        "system/Procedure.rs system/RiskAssessment.c system/RiskAssessment.u"
+    ),
+    "FHIR_CONNECT_TIMEOUT": 3.05,
+    "FHIR_READ_TIMEOUT": 10.0,
+    "FHIR_RETRIES": 2,
+}
+
+
+class SettingError(ValueError):
+    """A setting is missing or invalid; the message names it (``NELM_CDS_<NAME>``)."""
+
+
+def _text(config: Mapping[str, Any], name: str) -> str | None:
+    value = config.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise SettingError(f"NELM_CDS_{name} must be a string")
+    return value.strip()
+
+
+def _number(config: Mapping[str, Any], name: str, kind: type[float] | type[int]) -> Any:
+    try:
+        value = kind(config[name])
+    except (TypeError, ValueError) as exc:
+        raise SettingError(f"NELM_CDS_{name} must be a number") from exc
+    if value < 0 or (kind is float and value == 0):
+        raise SettingError(f"NELM_CDS_{name} must be positive")
+    return value
+
+
+def fhir_timeouts(config: Mapping[str, Any]) -> tuple[float, float]:
+    """Return the (connect, read) timeout in seconds for FHIR calls."""
+    return (
+        _number(config, "FHIR_CONNECT_TIMEOUT", float),
+        _number(config, "FHIR_READ_TIMEOUT", float),
+    )
+
+
+def allowlist_from(config: Mapping[str, Any]) -> Allowlist:
+    """Return the FHIR allowlist: ``FHIR_ALLOWLIST`` (comma-separated base URLs), else
+    the configured base URL, else nothing."""
+    listed = _text(config, "FHIR_ALLOWLIST")
+    base = _text(config, "FHIR_BASE_URL")
+    entries = [e.strip() for e in listed.split(",") if e.strip()] if listed else []
+    if not entries and base:
+        entries = [base]
+    try:
+        return Allowlist(entries)
+    except ValueError as exc:
+        raise SettingError(f"NELM_CDS_FHIR_ALLOWLIST: {exc}") from exc
+
+
+def _auth(config: Mapping[str, Any], timeout: tuple[float, float]) -> Auth | None:
+    token = _text(config, "FHIR_TOKEN")
+    client_id = _text(config, "FHIR_CLIENT_ID")
+    if token and client_id:
+        raise SettingError("set NELM_CDS_FHIR_TOKEN or NELM_CDS_FHIR_CLIENT_ID, not both")
+    if token:
+        return BearerToken(token)
+    if not client_id:
+        return None
+    key_file, kid = _text(config, "FHIR_PRIVATE_KEY_FILE"), _text(config, "FHIR_KEY_ID")
+    if not key_file or not kid:
+        raise SettingError(
+            "SMART Backend Services needs NELM_CDS_FHIR_PRIVATE_KEY_FILE and NELM_CDS_FHIR_KEY_ID"
+        )
+    try:
+        key = Path(key_file).read_bytes()
+    except OSError as exc:
+        raise SettingError(f"NELM_CDS_FHIR_PRIVATE_KEY_FILE: cannot read {key_file}") from exc
+    try:
+        return SmartBackendServices(
+            client_id,
+            key,
+            kid=kid,
+            scope=_text(config, "FHIR_SCOPE") or SOURCE_DEFAULTS["FHIR_SCOPE"],
+            alg=_text(config, "FHIR_ALG") or "RS384",
+            token_url=_text(config, "FHIR_TOKEN_URL"),  # None: discovered from the server
+            timeout=timeout,
+        )
+    except ValueError as exc:
+        raise SettingError(f"SMART Backend Services settings: {exc}") from exc
+
+
+def build_source(config: Mapping[str, Any], terminology: Terminology) -> PatientSource:
+    """Return the demo store, or a FHIR source for ``FHIR_BASE_URL``."""
+    base_url = _text(config, "FHIR_BASE_URL")
+    if base_url is None:
+        return DemoSource(DemoStore.load())
+    allowlist = allowlist_from(config)
+    if base_url not in allowlist:
+        raise SettingError(f"NELM_CDS_FHIR_BASE_URL {base_url} is not on NELM_CDS_FHIR_ALLOWLIST")
+    timeout = fhir_timeouts(config)
+    client = FhirClient(
+        base_url,
+        allowlist=allowlist,
+        auth=_auth(config, timeout),
+        timeout=timeout,
+        retries=_number(config, "FHIR_RETRIES", int),
+    )
+    return FhirSource(client, terminology)

@@ -1,0 +1,190 @@
+"""Where patients come from and where RiskAssessments go: the demo store or a FHIR server.
+
+Both sources answer the same three questions (a patient's record, write a
+RiskAssessment, are you ready?) so the API does not care which one is configured.
+FHIR failures are turned into HTTP-facing errors here: 404 for an unknown patient,
+502 for a failing server, 504 for one that does not answer in time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from service import __version__
+from service.demo_store import DemoStore
+from service.errors import NotFoundError, ServiceError
+from service.fhir import errors as fhir_errors
+from service.fhir.client import FhirClient
+from service.mappers import PatientRecord, Terminology
+from service.writeback import DEFAULT_DEVICE_REFERENCE
+
+__all__ = [
+    "DemoSource",
+    "FhirSource",
+    "PatientSource",
+    "UpstreamError",
+    "UpstreamTimeoutError",
+    "WriteResult",
+]
+
+
+DEVICE: dict[str, Any] = {
+    "resourceType": "Device",
+    "id": DEFAULT_DEVICE_REFERENCE.split("/", 1)[1],
+    "status": "active",
+    "deviceName": [{"name": "NELM-CDS", "type": "user-friendly-name"}],
+    "version": [{"value": __version__}],
+    "note": [{"text": "Clinical decision support for NELM transplant and resection eligibility."}],
+}
+"""The Device that RiskAssessment.performer names."""
+
+
+class UpstreamError(ServiceError):
+    """The FHIR server failed or answered something unusable."""
+
+    status_code = 502
+    code = "fhir_server_error"
+
+
+class UpstreamTimeoutError(ServiceError):
+    """The FHIR server did not answer in time."""
+
+    status_code = 504
+    code = "fhir_server_timeout"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The RiskAssessment as stored, and whether this call created it."""
+
+    resource: dict[str, Any]
+    created: bool
+
+
+class PatientSource(Protocol):
+    """A source of patient records and a sink for RiskAssessments."""
+
+    name: str
+
+    def record(self, patient_id: str) -> PatientRecord:
+        """Return the patient's record; raise :class:`NotFoundError` if unknown."""
+        ...
+
+    def write_risk_assessment(self, resource: dict[str, Any]) -> WriteResult:
+        """Store a RiskAssessment idempotently (same id → one resource)."""
+        ...
+
+    def ready(self) -> tuple[bool, str]:
+        """Say whether the source answers, with a short reason."""
+        ...
+
+
+@dataclass
+class DemoSource:
+    """The embedded demo patients; RiskAssessments are kept in memory."""
+
+    store: DemoStore
+    name: str = "demo"
+    _written: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, patient_id: str) -> PatientRecord:
+        """Return a demo patient's record."""
+        found = self.store.record(patient_id)
+        if found is None:
+            raise NotFoundError(f"no patient with id '{patient_id}'")
+        return found
+
+    def write_risk_assessment(self, resource: dict[str, Any]) -> WriteResult:
+        """Keep the RiskAssessment by id; writing the same id again changes nothing."""
+        with self._lock:
+            existing = self._written.get(resource["id"])
+            if existing is not None:
+                return WriteResult(existing, created=False)
+            stored = {**resource, "meta": {"versionId": "1"}}
+            self._written[resource["id"]] = stored
+            return WriteResult(stored, created=True)
+
+    def ready(self) -> tuple[bool, str]:
+        """The demo store is always ready."""
+        return True, f"demo store with {len(self.store.patient_ids())} patients"
+
+
+@dataclass
+class FhirSource:
+    """A hospital FHIR R4 server reached through :class:`FhirClient`."""
+
+    client: FhirClient
+    terminology: Terminology
+    name: str = "fhir"
+    _device_written: bool = False
+
+    def record(self, patient_id: str) -> PatientRecord:
+        """Fetch the patient's Patient, Observations, Conditions and Procedures."""
+        with translated_fhir_errors(patient_id):
+            return self.client.fetch_patient(patient_id, self.terminology)
+
+    def write_risk_assessment(self, resource: dict[str, Any]) -> WriteResult:
+        """Write with a PUT to the id derived from the evaluation's identifier.
+
+        Idempotent under retries and on servers whose conditional create ignores the
+        identifier search (see README "Write-back").
+        """
+        with translated_fhir_errors(None):
+            self._ensure_device()
+            existing = self.client.read_optional("RiskAssessment", resource["id"])
+            if existing is not None and _same_identifier(existing, resource):
+                return WriteResult(existing, created=False)
+            stored = self.client.update(resource)
+            return WriteResult(stored, created=existing is None)
+
+    def _ensure_device(self) -> None:
+        """Create the Device the RiskAssessment names as performer, once per process
+        (servers that enforce referential integrity refuse a dangling reference)."""
+        if self._device_written:
+            return
+        if self.client.read_optional("Device", DEVICE["id"]) is None:
+            self.client.update(DEVICE)
+        self._device_written = True
+
+    def ready(self) -> tuple[bool, str]:
+        """Say whether the server answers its CapabilityStatement."""
+        try:
+            statement = self.client.capabilities()
+        except fhir_errors.FhirError as exc:
+            return False, f"FHIR server not ready: {type(exc).__name__}"
+        return True, f"FHIR server {statement.get('fhirVersion', 'unknown version')}"
+
+
+def _same_identifier(left: dict[str, Any], right: dict[str, Any]) -> bool:
+    def identifiers(resource: dict[str, Any]) -> set[tuple[Any, Any]]:
+        return {(i.get("system"), i.get("value")) for i in resource.get("identifier", [])}
+
+    return bool(identifiers(left) & identifiers(right))
+
+
+@contextmanager
+def translated_fhir_errors(patient_id: str | None) -> Iterator[None]:
+    """Turn FHIR client errors into HTTP-facing service errors (404, 502, 504)."""
+    try:
+        yield
+    except fhir_errors.FhirNotFoundError as error:
+        if patient_id is None:
+            raise UpstreamError("the FHIR server did not find the resource") from error
+        raise NotFoundError(f"no patient with id '{patient_id}' on the FHIR server") from error
+    except fhir_errors.FhirUnavailableError as error:
+        if error.timed_out:
+            raise UpstreamTimeoutError("the FHIR server did not answer in time") from error
+        raise UpstreamError("the FHIR server is unavailable") from error
+    except fhir_errors.FhirError as error:
+        details: dict[str, Any] = {}
+        outcome = getattr(error, "outcome", None)
+        if isinstance(outcome, dict):
+            details["outcome"] = outcome
+        raise UpstreamError(
+            f"the FHIR server failed ({type(error).__name__})", details=details
+        ) from error
