@@ -22,6 +22,7 @@ from service.mappers.site_codes import SiteCodesError, load_terminology
 
 __all__ = ["main"]
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 
@@ -63,6 +64,10 @@ def _parser() -> _Parser:
         default=os.environ.get("NELM_CDS_SITE_CODES") or None,
         help="JSON file of local codes (default: $NELM_CDS_SITE_CODES)",
     )
+    seed = commands.add_parser("seed", help="load the demo patients into a FHIR server")
+    seed.add_argument(
+        "--fhir-base", required=True, help="FHIR R4 base URL (https, or http on loopback)"
+    )
     serve = commands.add_parser("serve", help="run the HTTP service (gunicorn)")
     serve.add_argument("--host", default=os.environ.get("NELM_CDS_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("NELM_CDS_PORT", "8080")))
@@ -91,10 +96,30 @@ def _evaluate(args: argparse.Namespace) -> str:
     return json.dumps(result, indent=2, ensure_ascii=False)
 
 
+def _seed(base_url: str) -> int:
+    from service.fhir import FhirError  # imported late: evaluating needs no HTTP client
+    from service.seed import seed_demo_patients
+
+    try:
+        summary = seed_demo_patients(base_url, token=os.environ.get("NELM_CDS_FHIR_TOKEN") or None)
+    except ValueError as exc:  # an unsafe or malformed base URL
+        raise _BadInputError(str(exc)) from exc
+    except FhirError as exc:
+        print(f"error: seeding failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"seeded {len(summary.patients)} demo patients ({summary.resources} resources) "
+        f"into {base_url}: {', '.join(summary.patients)}"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = _parser().parse_args(argv)
+        if args.command == "seed":
+            return _seed(args.fhir_base)
         if args.command == "serve":
             from service.serve import serve  # imported late: gunicorn is not needed to evaluate
 
