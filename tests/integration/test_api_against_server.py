@@ -16,7 +16,7 @@ from service.app import create_app
 from service.fhir import FhirClient
 from tests.conftest import SCENARIOS, TESTS
 from tests.contract.fhir_schema import fhir_validator
-from tests.integration.conftest import FhirServer
+from tests.integration.sekmet import FhirServer
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from service.fhir import (
 )
 from service.mappers.codes import ICD10CM, LOINC, SNOMED, UCUM
 
-from .conftest import STARTUP_TIMEOUT, FhirServer
+from .sekmet import STARTUP_TIMEOUT, FhirServer
 
 pytestmark = pytest.mark.integration
 
