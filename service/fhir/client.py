@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -115,6 +115,9 @@ class FhirClient:
         self._session = session or requests.Session()
         self._owns_session = session is None
         self._sleep = sleep
+        # One pool for the life of the client: starting threads per fetch costs time
+        # on every patient, and the four requests of a fetch need four workers.
+        self._fetch_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fhir-fetch")
 
     def __repr__(self) -> str:
         return f"FhirClient({self.base_url!r})"
@@ -126,7 +129,8 @@ class FhirClient:
         self.close()
 
     def close(self) -> None:
-        """Close the session if this client created it."""
+        """Close the session if this client created it, and the fetch threads."""
+        self._fetch_pool.shutdown(wait=False, cancel_futures=True)
         if self._owns_session:
             self._session.close()
 
@@ -247,13 +251,14 @@ class FhirClient:
             searches["Observation"].append(("code", codes))
         for params in searches.values():
             params.append(("_count", str(PAGE_SIZE)))
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="fhir-fetch") as pool:
-            patient_future = pool.submit(self.read, "Patient", patient_id)
-            search_futures = {
-                name: pool.submit(self._search_entries, name, params)
-                for name, params in searches.items()
-            }
+        pool = self._fetch_pool
+        patient_future = pool.submit(self.read, "Patient", patient_id)
+        search_futures = {
+            name: pool.submit(self._search_entries, name, params)
+            for name, params in searches.items()
+        }
         futures: list[Future[Any]] = [patient_future, *search_futures.values()]
+        wait(futures)
         for future in futures:
             error = future.exception()
             if error is not None:

@@ -7,6 +7,9 @@ that fails the evaluation.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from fhir.resources.R4B.condition import Condition
@@ -31,12 +34,76 @@ _SUBJECT_REQUIRED = frozenset({"Condition", "Procedure"})
 _ATTRIBUTED = {"reference": "Patient/attributed"}
 
 
+class _VerdictCache:
+    """Remember validation verdicts by a digest of the resource's content.
+
+    Validation is a pure function of the content, and an EHR opens the same chart
+    again and again, so re-validating unchanged resources is wasted work (it is most
+    of an evaluation's CPU time). Only SHA-256 digests and error messages (which
+    never hold values) are kept; bounded, least recently used entries go first.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._verdicts: OrderedDict[bytes, str | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def digest(resource: dict[str, Any]) -> bytes | None:
+        """Return a digest of the content, or ``None`` to skip the cache.
+
+        ``repr`` keeps types apart (``Decimal('1.0')``, ``1.0`` and ``'1.0'`` differ),
+        which a JSON dump with a fallback for Decimals would not.
+        """
+        try:
+            text = repr(resource)
+        except RecursionError:
+            return None
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+    def get(self, key: bytes) -> tuple[bool, str | None]:
+        with self._lock:
+            if key not in self._verdicts:
+                return False, None
+            self._verdicts.move_to_end(key)
+            return True, self._verdicts[key]
+
+    def put(self, key: bytes, verdict: str | None) -> None:
+        with self._lock:
+            self._verdicts[key] = verdict
+            self._verdicts.move_to_end(key)
+            while len(self._verdicts) > self._size:
+                self._verdicts.popitem(last=False)
+
+
+_CACHE = _VerdictCache(size=20_000)
+
+
 def validate_resource(entry: Entry) -> None:
     """Raise :class:`UnreadableError` naming the first invalid element of the resource.
 
     The message names the element path and the kind of error, never the value, so
-    it can be shown and logged without repeating patient data.
+    it can be shown and logged without repeating patient data. Verdicts are cached by
+    a digest of the content (see :class:`_VerdictCache`).
     """
+    key = _VerdictCache.digest(entry.resource)
+    if key is not None:
+        known, verdict = _CACHE.get(key)
+        if known:
+            if verdict is not None:
+                raise UnreadableError(verdict)
+            return
+    try:
+        _validate(entry)
+    except UnreadableError as exc:
+        if key is not None:
+            _CACHE.put(key, str(exc))
+        raise
+    if key is not None:
+        _CACHE.put(key, None)
+
+
+def _validate(entry: Entry) -> None:
     model = _MODELS.get(entry.resource_type)
     if model is None:
         raise UnreadableError(f"resource type {entry.resource_type} is not supported")

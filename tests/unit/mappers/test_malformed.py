@@ -154,3 +154,33 @@ def test_a_resource_of_an_unused_type_is_neither_used_nor_reported() -> None:
 def test_an_unrecognised_observation_is_not_read_even_when_malformed() -> None:
     inputs = map_resources(observation("8310-5", valueQuantity=quantity("abc", "Cel")))
     assert inputs.warnings == ()
+
+
+def test_the_validation_cache_keeps_decimals_floats_and_strings_apart() -> None:
+    from decimal import Decimal
+
+    from service.mappers.validation import _VerdictCache
+
+    digests = {
+        _VerdictCache.digest({"valueQuantity": {"value": value}})
+        for value in (Decimal("150.0"), 150.0, "150.0", 150, True)
+    }
+    assert len(digests) == 5
+
+
+def test_a_cached_failure_is_reported_again_for_the_same_resource() -> None:
+    from service.mappers.errors import UnreadableError
+    from service.mappers.reading import make_entry
+    from service.mappers.validation import validate_resource
+
+    broken = {
+        "resourceType": "Observation",
+        "id": "cache-1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+        "valueQuantity": {"value": 150, "unit": "K/uL"},
+        "foo": 1,
+    }
+    for _ in range(2):
+        with pytest.raises(UnreadableError, match="foo"):
+            validate_resource(make_entry(broken, None, 0))
