@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,9 +11,15 @@ from flask.typing import ResponseReturnValue
 
 from service import __version__
 from service.criteria import DEFAULT_SETS, CriteriaSet, EvaluationConfig
-from service.engine import evaluate_bundle, evaluate_record, run_evaluation
+from service.engine import (
+    evaluate_bundle,
+    evaluate_record,
+    parse_evaluation_date,
+    run_evaluation,
+)
 from service.errors import BadRequestError, NotFoundError, ServiceError, UnprocessableError
 from service.mappers import BundleError, Terminology, load_bundle_json
+from service.mappers.reading import is_fhir_id
 from service.result_json import evaluation_to_json
 from service.sources import DemoSource, PatientSource
 from service.writeback import build_risk_assessment, risk_assessment_id
@@ -24,7 +29,6 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("api", __name__)
 
 JSON_TYPES = ("application/json", "application/fhir+json")
-_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 
 class UnsupportedMediaTypeError(ServiceError):
@@ -39,11 +43,9 @@ def _evaluation_date() -> date:
     if text is None:
         return datetime.now(UTC).date()
     try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return date.fromisoformat(text)
+        return parse_evaluation_date(text)
     except ValueError as exc:
-        raise BadRequestError("parameter 'at' must be a date of the form YYYY-MM-DD") from exc
+        raise BadRequestError(f"parameter 'at': {exc}") from exc
 
 
 def _json_body() -> Any:
@@ -58,14 +60,14 @@ def _json_body() -> Any:
 
 
 def _flag(name: str) -> bool:
-    value = request.args.get(name, "false").lower()
+    value = request.args.get(name, "false")
     if value not in ("true", "false"):
         raise BadRequestError(f"parameter '{name}' must be true or false")
     return value == "true"
 
 
 def _checked_id(patient_id: str) -> str:
-    if not _FHIR_ID.match(patient_id):
+    if not is_fhir_id(patient_id):
         raise BadRequestError("a patient id is 1-64 letters, digits, '-' or '.'")
     return patient_id
 

@@ -55,7 +55,9 @@ def _register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
         name = (error.name or "error").lower().replace(" ", "_")
-        return jsonify(error=name, message=error.description), code
+        # Keep the exception's own headers (a 405 must carry Allow, RFC 9110), not its HTML type.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return jsonify(error=name, message=error.description), code, headers
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> ResponseReturnValue:

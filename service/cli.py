@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from service.criteria.config import ConfigError
-from service.engine import evaluate_bundle
+from service.engine import evaluate_bundle, parse_evaluation_date
 from service.mappers import BundleError, load_bundle_json
 from service.mappers.site_codes import SiteCodesError, load_terminology
 
@@ -40,13 +40,9 @@ class _BadInputError(Exception):
 
 def _iso_date(text: str) -> date:
     try:
-        return date.fromisoformat(text) if len(text) == 10 else _reject_date(text)
-    except ValueError:
-        return _reject_date(text)
-
-
-def _reject_date(text: str) -> NoReturn:
-    raise argparse.ArgumentTypeError(f"'{text}' is not a date of the form YYYY-MM-DD")
+        return parse_evaluation_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _parser() -> _Parser:

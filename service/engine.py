@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,30 @@ from service.mappers import DEFAULT_TERMINOLOGY, PatientRecord, Terminology, map
 from service.mappers.bundle import record_from_bundle
 from service.result_json import evaluation_to_json
 
-__all__ = ["evaluate_bundle", "evaluate_record", "run_evaluation"]
+__all__ = [
+    "EARLIEST_EVALUATION_DATE",
+    "evaluate_bundle",
+    "evaluate_record",
+    "parse_evaluation_date",
+    "run_evaluation",
+]
+
+EARLIEST_EVALUATION_DATE = date(1900, 1, 1)
+"""Look-back windows are subtracted from the evaluation date; earlier dates are refused."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone takes "2026-W47-1"
+
+
+def parse_evaluation_date(text: str) -> date:
+    """Return the date ``YYYY-MM-DD`` (1900-01-01 or later); ``ValueError`` saying why."""
+    if not _DATE.fullmatch(text):
+        raise ValueError(f"'{text}' is not a date of the form YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a date of the form YYYY-MM-DD") from exc
+    if day < EARLIEST_EVALUATION_DATE:
+        raise ValueError(f"the evaluation date must be {EARLIEST_EVALUATION_DATE} or later")
+    return day
 
 
 def run_evaluation(

@@ -37,9 +37,9 @@ class EvaluationConfig:
         if (
             isinstance(self.lab_freshness_days, bool)
             or not isinstance(self.lab_freshness_days, int)
-            or self.lab_freshness_days < 0
+            or not 0 <= self.lab_freshness_days <= 36_500
         ):
-            raise ConfigError("lab_freshness_days must be a non-negative integer")
+            raise ConfigError("lab_freshness_days must be an integer from 0 to 36500")
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> EvaluationConfig:

@@ -99,7 +99,10 @@ def whole_years_between(born: date, at: date) -> int:
 
 def days_ago(days: int, at: date) -> date:
     """Return the calendar day ``days`` days before ``at``."""
-    return at - timedelta(days=days)
+    try:
+        return at - timedelta(days=days)
+    except OverflowError:  # before year 1: nothing recorded can be older
+        return date.min
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qsl
 
 from service.mappers.codes import Terminology
+from service.mappers.reading import is_fhir_id
 
 __all__ = [
     "SearchParams",
@@ -20,13 +21,12 @@ __all__ = [
 SearchParams = Mapping[str, str] | Sequence[tuple[str, str]]
 """Search parameters: a mapping, or pairs when a name repeats (``date=ge..&date=le..``)."""
 
-_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
-_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")  # used with fullmatch
 
 
 def check_type(resource_type: str) -> str:
     """Return ``resource_type`` if it looks like a FHIR type name, else raise ValueError."""
-    if not isinstance(resource_type, str) or not _TYPE.match(resource_type):
+    if not isinstance(resource_type, str) or not _TYPE.fullmatch(resource_type):
         raise ValueError(f"not a FHIR resource type: {resource_type!r}")
     return resource_type
 
@@ -36,7 +36,7 @@ def check_id(resource_id: str) -> str:
 
     Checked before it goes into a URL path, so an id cannot add path segments.
     """
-    if not isinstance(resource_id, str) or not _ID.match(resource_id):
+    if not is_fhir_id(resource_id):
         raise ValueError("not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)")
     return resource_id
 

@@ -18,12 +18,13 @@ from service.mappers.errors import UnreadableError
 __all__ = [
     "Dated",
     "Entry",
+    "is_fhir_id",
     "OBSERVATION_STATUSES",
     "read_date",
     "read_status",
 ]
 
-_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # used with fullmatch: "$" would accept "id\n"
 _UUID_URN = re.compile(r"^urn:uuid:([A-Za-z0-9\-.]{1,64})$")
 
 OBSERVATION_STATUSES = frozenset(
@@ -89,13 +90,19 @@ class Entry:
         return frozenset(names)
 
 
+def is_fhir_id(value: object) -> bool:
+    """Say whether ``value`` is a FHIR id (1-64 of ``A-Za-z0-9-.``), and not ``.``/``..``,
+    which would walk up a URL path."""
+    return isinstance(value, str) and bool(_ID.fullmatch(value)) and value not in (".", "..")
+
+
 def make_entry(resource: dict[str, Any], full_url: Any, index: int) -> Entry:
     """Name a resource ``Type/id``: its id, else its ``urn:uuid`` fullUrl, else its
     position in the Bundle (``Type/entry-3``) so a warning can still point at it."""
     resource_type = str(resource.get("resourceType"))
     resource_id = resource.get("id")
     url = full_url if isinstance(full_url, str) else None
-    if isinstance(resource_id, str) and _ID.match(resource_id):
+    if is_fhir_id(resource_id):
         name = resource_id
     elif url is not None and (match := _UUID_URN.match(url)):
         name = match.group(1)

@@ -73,3 +73,11 @@ def test_search_parameters_can_be_a_mapping_pairs_or_a_query_string() -> None:
 def test_resource_type_names_are_checked(name: str) -> None:
     with pytest.raises(ValueError, match="resource type"):
         check_type(name)
+
+
+@pytest.mark.parametrize("bad_id", ["p1\n", ".", ".."])
+def test_ids_that_would_escape_or_bend_the_url_are_refused(bad_id: str) -> None:
+    from service.fhir.queries import check_id
+
+    with pytest.raises(ValueError, match="id"):
+        check_id(bad_id)

@@ -254,3 +254,12 @@ def test_an_unreadable_birth_date_is_reported_and_not_used(birth_date: Any) -> N
 def test_the_inputs_name_the_patient_and_the_evaluation_date() -> None:
     inputs = map_resources()
     assert (inputs.patient, inputs.evaluation_date) == ("Patient/p1", AT)
+
+
+@pytest.mark.parametrize("bad_id", ["p1\n", ".", "..", "a/b", "", "x" * 65])
+def test_an_id_that_is_not_a_fhir_id_is_never_used_as_the_reference(bad_id: str) -> None:
+    from service.mappers.reading import is_fhir_id, make_entry
+
+    assert not is_fhir_id(bad_id)
+    entry = make_entry({"resourceType": "Patient", "id": bad_id}, None, 3)
+    assert entry.reference == "Patient/entry-3"
