@@ -1,9 +1,9 @@
 """Sign real CDS Hooks JWTs in tests: fresh EC P-384 (ES384) and RSA (RS384) keys.
 
-    key = new_ec_key("ec-1")
-    config = {"CDS_ISSUERS": json.dumps({"https://ehr.example.org": {"jwks": jwks(key)}})}
-    token = sign(key, iss="https://ehr.example.org", aud="http://localhost/cds-services")
-    headers = {"Authorization": f"Bearer {token}"}
+key = new_ec_key("ec-1")
+config = {"CDS_ISSUERS": json.dumps({"https://ehr.example.org": {"jwks": jwks(key)}})}
+token = sign(key, iss="https://ehr.example.org", aud="http://localhost/cds-services")
+headers = {"Authorization": f"Bearer {token}"}
 """
 
 from __future__ import annotations
