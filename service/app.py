@@ -20,6 +20,7 @@ from service import api
 from service.criteria import EvaluationConfig
 from service.errors import ServiceError
 from service.mappers.site_codes import load_terminology
+from service.observability import configure_logging, install_request_logging
 from service.settings import SOURCE_DEFAULTS, build_source
 
 __all__ = ["create_app"]
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "LOG_LEVEL": "INFO",
     "SITE_CODES": None,
     "BILIRUBIN_UPPER_LIMIT_MG_DL": "1.2",
     "MAX_ECOG_FOR_SURGERY": 2,
@@ -67,8 +69,6 @@ def _register_error_handlers(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the app; ``test_config`` overrides defaults and environment."""
-    # urllib3 logs request paths (which hold patient ids) at DEBUG: keep it quieter.
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("NELM_CDS")
@@ -84,6 +84,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         .joinpath("data/codesystem-nelm-assessment.json")
         .read_text("utf-8")
     )
+    configure_logging(str(app.config["LOG_LEVEL"]))
+    install_request_logging(app)
     app.register_blueprint(api.blueprint)
     _register_error_handlers(app)
     return app

@@ -1,0 +1,88 @@
+"""Structured JSON logs with a request id, and no PHI.
+
+Every request gets an id (a well-formed incoming ``X-Request-ID`` is kept, anything
+else is replaced) that is echoed in the response and put on every log line written
+while the request runs. The access line names the *route template*
+(``/api/patients/<patient_id>/evaluation``), never the path or query string, which
+can hold patient ids; tokens and bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+__all__ = ["JsonFormatter", "configure_logging", "install_request_logging"]
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9\-_.]{8,64}")
+access_log = logging.getLogger("service.access")
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if has_request_context() and "request_id" in g:
+            entry["request_id"] = g.request_id
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error_type"] = record.exc_info[0].__name__  # the type only: no values
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send the service's logs to stderr as JSON lines (idempotent)."""
+    root = logging.getLogger("service")
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.setLevel(level.upper())
+    root.propagate = False
+    # urllib3 logs request paths (which hold patient ids) at DEBUG: keep it quieter.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def install_request_logging(app: Flask) -> None:
+    """Give every request an id and write one access line when it ends."""
+
+    @app.before_request
+    def start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        request_id = g.get("request_id")
+        if request_id:
+            response.headers["X-Request-ID"] = request_id
+        rule = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+        access_log.info(
+            "request",
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "route": rule,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - g.get("started", 0.0)) * 1000, 2),
+                }
+            },
+        )
+        return response
