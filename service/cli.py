@@ -64,6 +64,11 @@ def _parser() -> _Parser:
     seed.add_argument(
         "--fhir-base", required=True, help="FHIR R4 base URL (https, or http on loopback)"
     )
+    seed.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="allow plain http to a non-loopback host (a private network only)",
+    )
     serve = commands.add_parser("serve", help="run the HTTP service (gunicorn)")
     serve.add_argument("--host", default=os.environ.get("NELM_CDS_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("NELM_CDS_PORT", "8080")))
@@ -92,12 +97,14 @@ def _evaluate(args: argparse.Namespace) -> str:
     return json.dumps(result, indent=2, ensure_ascii=False)
 
 
-def _seed(base_url: str) -> int:
+def _seed(base_url: str, *, allow_http: bool) -> int:
     from service.fhir import FhirError  # imported late: evaluating needs no HTTP client
     from service.seed import seed_demo_patients
 
     try:
-        summary = seed_demo_patients(base_url, token=os.environ.get("NELM_CDS_FHIR_TOKEN") or None)
+        summary = seed_demo_patients(
+            base_url, token=os.environ.get("NELM_CDS_FHIR_TOKEN") or None, allow_http=allow_http
+        )
     except ValueError as exc:  # an unsafe or malformed base URL
         raise _BadInputError(str(exc)) from exc
     except FhirError as exc:
@@ -115,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.command == "seed":
-            return _seed(args.fhir_base)
+            return _seed(args.fhir_base, allow_http=args.allow_http)
         if args.command == "serve":
             from service.serve import serve  # imported late: gunicorn is not needed to evaluate
 

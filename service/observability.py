@@ -54,7 +54,6 @@ def configure_logging(level: str = "INFO") -> None:
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(level.upper())
-    root.propagate = False
     # urllib3 logs request paths (which hold patient ids) at DEBUG: keep it quieter.
     logging.getLogger("urllib3").setLevel(logging.WARNING)
 

@@ -49,16 +49,18 @@ def seed_demo_patients(
     token: str | None = None,
     timeout: tuple[float, float] = (3.05, 60.0),
     store: DemoStore | None = None,
+    allow_http: bool = False,
 ) -> SeedSummary:
     """POST the demo transaction to ``base_url``; raise a ``FhirError`` if it fails.
 
     The server named on the command line is the one allowed; nothing else is called.
+    Plain http off loopback needs ``allow_http`` (e.g. inside a compose network).
     """
     demo = store or DemoStore.load()
     bundle = demo_transaction(demo)
     with FhirClient(
         base_url,
-        allowlist=Allowlist([base_url]),
+        allowlist=Allowlist([base_url], allow_http=allow_http),
         auth=BearerToken(token) if token else None,
         timeout=timeout,
     ) as client:

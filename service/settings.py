@@ -35,6 +35,7 @@ SOURCE_DEFAULTS: dict[str, Any] = {
     "FHIR_CONNECT_TIMEOUT": 3.05,
     "FHIR_READ_TIMEOUT": 10.0,
     "FHIR_RETRIES": 2,
+    "FHIR_ALLOW_HTTP": False,
 }
 
 
@@ -77,8 +78,9 @@ def allowlist_from(config: Mapping[str, Any]) -> Allowlist:
     entries = [e.strip() for e in listed.split(",") if e.strip()] if listed else []
     if not entries and base:
         entries = [base]
+    allow_http = str(config.get("FHIR_ALLOW_HTTP", False)).lower() in ("true", "1", "yes")
     try:
-        return Allowlist(entries)
+        return Allowlist(entries, allow_http=allow_http)
     except ValueError as exc:
         raise SettingError(f"NELM_CDS_FHIR_ALLOWLIST: {exc}") from exc
 

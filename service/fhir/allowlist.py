@@ -90,11 +90,13 @@ def _check_path(url: str, path: str) -> str:
     return "/" + "/".join(segments) if segments else ""
 
 
-def parse_url(url: str, *, base: bool = True) -> ServerUrl:
+def parse_url(url: str, *, base: bool = True, allow_http: bool = False) -> ServerUrl:
     """Split and normalise ``url``; raise :class:`FhirUrlNotAllowedError` if unsafe.
 
     With ``base=True`` (a server's base URL) a query string or fragment is refused;
     with ``base=False`` (a request URL such as a Bundle next link) a query is allowed.
+    Plain http is refused off loopback unless ``allow_http`` (an operator's explicit
+    choice for a private network, e.g. a compose network).
     Scheme and host are lower-cased and the default port made explicit.
     """
     if not isinstance(url, str) or _FORBIDDEN.search(url):
@@ -112,7 +114,7 @@ def parse_url(url: str, *, base: bool = True) -> ServerUrl:
         port = parts.port or _DEFAULT_PORTS[scheme]
     except ValueError as exc:
         raise _refuse(url, "the port is not a number between 0 and 65535") from exc
-    if scheme == "http" and not _is_loopback(host):
+    if scheme == "http" and not _is_loopback(host) and not allow_http:
         raise _refuse(url, "plain http is only allowed to loopback; use https")
     if base and (parts.query or parts.fragment or url.endswith(("?", "#"))):
         raise _refuse(url, "a base URL cannot have a query string or fragment")
@@ -128,11 +130,12 @@ class Allowlist:
     (configuration errors fail at start-up). An empty allowlist allows nothing.
     """
 
-    def __init__(self, base_urls: Iterable[str]) -> None:
+    def __init__(self, base_urls: Iterable[str], *, allow_http: bool = False) -> None:
+        self.allow_http = allow_http
         entries: list[ServerUrl] = []
         for entry in base_urls:
             try:
-                entries.append(parse_url(entry))
+                entries.append(parse_url(entry, allow_http=allow_http))
             except FhirUrlNotAllowedError as exc:
                 raise ValueError(f"FHIR allowlist entry {entry!r}: {exc.message}") from exc
         self._entries = tuple(entries)
@@ -145,7 +148,7 @@ class Allowlist:
     def check(self, url: str, *, base: bool = True) -> ServerUrl:
         """Return ``url`` parsed if it is on the allowlist, else raise
         :class:`FhirUrlNotAllowedError` (also for an unsafe URL)."""
-        parsed = parse_url(url, base=base)
+        parsed = parse_url(url, base=base, allow_http=self.allow_http)
         if any(entry.contains(parsed) for entry in self._entries):
             return parsed
         raise FhirUrlNotAllowedError(

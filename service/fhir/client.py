@@ -104,6 +104,7 @@ class FhirClient:
         if max_pages < 1 or max_response_bytes < 1:
             raise ValueError("max_pages and max_response_bytes must be at least 1")
         self._base = allowlist.check(base_url)
+        self._allow_http = allowlist.allow_http
         self.base_url = str(self._base)
         self._auth = auth
         self._timeout = (float(connect), float(read))
@@ -307,7 +308,9 @@ class FhirClient:
                     raise FhirInvalidResponseError(f"{label}: a next link has no URL")
                 absolute = urljoin(self.base_url + "/", target)
                 try:
-                    inside = self._base.contains(parse_url(absolute, base=False))
+                    inside = self._base.contains(
+                        parse_url(absolute, base=False, allow_http=self._allow_http)
+                    )
                 except FhirUrlNotAllowedError:
                     inside = False
                 if not inside:
@@ -331,7 +334,7 @@ class FhirClient:
         headers: Mapping[str, str] | None = None,
     ) -> Answer:
         where = strip_query(url)
-        if not self._base.contains(parse_url(url, base=False)):
+        if not self._base.contains(parse_url(url, base=False, allow_http=self._allow_http)):
             raise FhirUrlNotAllowedError(f"{label}: the URL is outside the base URL", url=where)
         data = None if body is None else json.dumps(body, default=answers.json_default).encode()
         retry_on = _RETRY_POST if method == "POST" else _RETRY_IDEMPOTENT

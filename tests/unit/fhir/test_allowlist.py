@@ -112,3 +112,22 @@ def test_a_refusal_never_names_the_token() -> None:
     with pytest.raises(FhirUrlNotAllowedError) as caught:
         FhirClient("https://evil.example.com/fhir", allowlist=ALLOWED, auth=BearerToken("s3cr3t"))
     assert "s3cr3t" not in repr(caught.value) + str(caught.value)
+
+
+def test_plain_http_off_loopback_needs_the_explicit_opt_in() -> None:
+    with pytest.raises(ValueError, match="plain http"):
+        Allowlist(["http://hapi:8080/fhir"])
+    allowlist = Allowlist(["http://hapi:8080/fhir"], allow_http=True)
+    assert "http://hapi:8080/fhir/Patient/1" in allowlist
+    assert "http://other:8080/fhir/Patient/1" not in allowlist
+
+
+def test_the_app_reads_the_http_opt_in_from_its_settings() -> None:
+    from service.app import create_app
+
+    with pytest.raises(ValueError, match="plain http"):
+        create_app({"TESTING": True, "FHIR_BASE_URL": "http://hapi:8080/fhir"})
+    app = create_app(
+        {"TESTING": True, "FHIR_BASE_URL": "http://hapi:8080/fhir", "FHIR_ALLOW_HTTP": True}
+    )
+    assert app.extensions["nelm_source"].name == "fhir"
