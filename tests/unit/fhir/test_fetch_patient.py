@@ -226,6 +226,7 @@ def test_fetch_patient_logs_neither_the_patient_nor_the_token(
     rsps: responses.RequestsMock, make_client: Factory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="service")  # the app may have set INFO on it
     register(rsps, default_answer)
     make_client(auth=BearerToken("tok-XYZ")).fetch_patient("p1")
     assert caplog.records  # the client does log its requests...
