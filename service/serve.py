@@ -1,4 +1,10 @@
-"""Run the app under gunicorn (the production WSGI server) from Python."""
+"""Run the app under gunicorn, the production WSGI server, with one set of settings.
+
+``python -m service serve`` and the container (``gunicorn -c gunicorn.conf.py``) use
+the same :func:`gunicorn_settings`. Timeouts sit below a CDS client's: the service
+answers within its FHIR timeouts, and a worker stuck longer than ``timeout`` is
+replaced rather than left holding the request.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,34 @@ from gunicorn.app.base import BaseApplication
 
 from service.app import create_app
 
-__all__ = ["serve"]
+__all__ = ["APP_FACTORY", "default_workers", "gunicorn_settings", "serve"]
+
+APP_FACTORY = "service.app:create_app()"
+"""What gunicorn loads: the same factory the tests use."""
+
+
+def default_workers() -> int:
+    """Return 2 x CPUs + 1, gunicorn's usual rule, capped at 8."""
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+def gunicorn_settings(
+    host: str | None = None, port: int | None = None, workers: int | None = None
+) -> dict[str, Any]:
+    """Return gunicorn's settings; host/port default to NELM_CDS_HOST/NELM_CDS_PORT."""
+    host = host or os.environ.get("NELM_CDS_HOST", "127.0.0.1")
+    port = port or int(os.environ.get("NELM_CDS_PORT", "8080"))
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers or int(os.environ.get("NELM_CDS_WORKERS", 0)) or default_workers(),
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 20,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": None,  # the app writes its own JSON access lines, without PHI
+        "errorlog": "-",
+    }
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -27,20 +60,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
-def default_workers() -> int:
-    """Return 2 x CPUs + 1, gunicorn's usual rule, capped at 8."""
-    return min(2 * (os.cpu_count() or 1) + 1, 8)
-
-
 def serve(host: str, port: int, workers: int | None = None) -> None:
     """Serve the app on ``host:port`` until interrupted."""
     create_app()  # fail fast on bad configuration, before forking workers
-    _Server(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers or default_workers(),
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "accesslog": None,
-        }
-    ).run()
+    _Server(gunicorn_settings(host, port, workers)).run()

@@ -1,0 +1,23 @@
+# NELM-CDS service image: slim, non-root, gunicorn.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    NELM_CDS_HOST=0.0.0.0 \
+    NELM_CDS_PORT=8080
+
+WORKDIR /app
+RUN groupadd --system --gid 10001 nelm \
+    && useradd --system --uid 10001 --gid nelm --home-dir /app --shell /usr/sbin/nologin nelm
+
+COPY pyproject.toml README.md gunicorn.conf.py ./
+COPY service ./service
+RUN pip install . && mkdir -p /app/var && chown nelm:nelm /app/var
+
+USER nelm
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "service.app:create_app()"]

@@ -1,0 +1,9 @@
+"""gunicorn settings for the container: ``gunicorn -c gunicorn.conf.py 'service.app:create_app()'``.
+
+The values come from :func:`service.serve.gunicorn_settings`, the same ones
+``python -m service serve`` uses (bind from NELM_CDS_HOST / NELM_CDS_PORT).
+"""
+
+from service.serve import gunicorn_settings
+
+globals().update(gunicorn_settings())
