@@ -2,7 +2,8 @@
 """Set up and run NELM-CDS with nothing installed but Python 3.11+.
 
     python3 manage.py run     # create .venv, install, start the service on the demo data
-    python3 manage.py test    # create .venv, install with dev tools, lint, type-check, test
+    python3 manage.py test    # create .venv, install with dev tools (and, on Debian as root,
+                              # redis-server and docker-compose), lint, type-check, test
 
 Both create ``.venv`` beside this file on first use and reinstall only when
 ``pyproject.toml`` changes. Extra arguments after ``test`` go to pytest.
@@ -63,10 +64,15 @@ def run(arguments: list[str]) -> None:
 def test(arguments: list[str]) -> None:
     """Install with dev tools, then lint, type-check and run the whole test suite."""
     ensure_venv("dev")
+    from tools.system_packages import ensure_commands  # stdlib only: safe before the venv
+
+    still_missing = ensure_commands()
+    if still_missing:
+        _say(f"could not install {', '.join(still_missing)}: tests that need them will fail")
     _say("ruff check")
-    _run(PYTHON, "-m", "ruff", "check", "service", "tests", "benchmarks")
+    _run(PYTHON, "-m", "ruff", "check", "service", "tests", "benchmarks", "tools")
     _say("ruff format --check")
-    _run(PYTHON, "-m", "ruff", "format", "--check", "service", "tests", "benchmarks")
+    _run(PYTHON, "-m", "ruff", "format", "--check", "service", "tests", "benchmarks", "tools")
     _say("mypy (strict) on service/")
     _run(PYTHON, "-m", "mypy")
     _say("pytest")
