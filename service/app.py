@@ -17,6 +17,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from service import api
+from service.cdshooks import CDS_HOOKS_DEFAULTS
+from service.cdshooks import routes as cds_hooks
+from service.cdshooks.security import CDS_SECURITY_DEFAULTS
 from service.criteria import EvaluationConfig
 from service.errors import ServiceError
 from service.mappers.site_codes import load_terminology
@@ -35,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_ECOG_FOR_SURGERY": 2,
     "LAB_FRESHNESS_DAYS": 90,
     **SOURCE_DEFAULTS,
+    **CDS_SECURITY_DEFAULTS,
+    **CDS_HOOKS_DEFAULTS,
 }
 
 
@@ -87,5 +92,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_logging(str(app.config["LOG_LEVEL"]))
     install_request_logging(app)
     app.register_blueprint(api.blueprint)
+    cds_hooks.init_app(app)
     _register_error_handlers(app)
     return app

@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["TEST_TOOLS", "ensure_commands", "missing_commands"]
+__all__ = ["TEST_TOOLS", "apt_install", "ensure_commands", "missing_commands"]
 
 TEST_TOOLS: Mapping[str, str] = {"redis-server": "redis-server", "docker-compose": "docker-compose"}
 """Command → Debian package providing it."""
@@ -35,13 +35,9 @@ def _can_apt() -> bool:
     return is_root and Path("/etc/debian_version").exists() and shutil.which("apt-get") is not None
 
 
-def ensure_commands(commands: Mapping[str, str] = TEST_TOOLS) -> list[str]:
-    """Install the packages of missing commands; return what is still missing."""
-    missing = missing_commands(commands)
-    if not missing:
-        return []
-    if not _can_apt():
-        return sorted(missing)
+def apt_install(packages: list[str]) -> int:
+    """Run ``apt-get update`` and ``apt-get install`` for ``packages``; return the exit
+    status of the install. No package service is started meanwhile."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     wrote_policy = not _POLICY_RC_D.exists()
     if wrote_policy:
@@ -49,19 +45,16 @@ def ensure_commands(commands: Mapping[str, str] = TEST_TOOLS) -> list[str]:
         _POLICY_RC_D.chmod(0o755)
     try:
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(
-            [
-                "apt-get",
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                *sorted(set(missing.values())),
-            ],
-            check=False,
-            env=env,
-        )
+        command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+        return subprocess.run(command, check=False, env=env).returncode
     finally:
         if wrote_policy:
             _POLICY_RC_D.unlink(missing_ok=True)
+
+
+def ensure_commands(commands: Mapping[str, str] = TEST_TOOLS) -> list[str]:
+    """Install the packages of missing commands; return what is still missing."""
+    missing = missing_commands(commands)
+    if missing and _can_apt():
+        apt_install(sorted(set(missing.values())))
     return sorted(missing_commands(commands))

@@ -1,0 +1,247 @@
+"""The ``cds_hooks`` blueprint: discovery, the service call, feedback, and CORS.
+
+Every route checks the CDS client's JWT first (audience: ``PUBLIC_BASE_URL`` + the
+request path) and answers 401 with ``WWW-Authenticate: Bearer`` and no detail when it
+is refused. The CORS preflight (``OPTIONS``) is answered without a token, as browsers
+send none. Status codes: 400 malformed body, 404 unknown service id, 412 data that cannot
+be had (CDS Hooks 2.0; see :mod:`service.cdshooks.prefetch`).
+
+CORS: responses carry ``Access-Control-Allow-Origin`` only for an ``Origin`` listed in
+``CDS_CORS_ORIGINS`` (comma-separated, empty by default; ``*`` only if configured).
+
+Nothing here logs a token, a patient id or a resource.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from service.cdshooks import CDS_HOOKS_DEFAULTS
+from service.cdshooks.cards import build_card, has_net_liver_metastasis
+from service.cdshooks.discovery import (
+    HOOK,
+    PREFETCH_KEYS,
+    SERVICE_ID,
+    discovery_response,
+    prefetch_templates,
+)
+from service.cdshooks.feedback import FeedbackStore, parse_feedback
+from service.cdshooks.prefetch import FetchSettings, resolve_record
+from service.cdshooks.request import HookRequestError, load_json_body, parse_hook_request
+from service.cdshooks.security import (
+    CDS_SECURITY_DEFAULTS,
+    CdsTokenError,
+    CdsTokenValidator,
+    public_base_url,
+)
+from service.criteria import EvaluationConfig
+from service.engine import run_evaluation
+from service.errors import NotFoundError, ServiceError
+from service.mappers import Terminology
+from service.result_json import evaluation_to_json
+from service.settings import SettingError, allowlist_from, fhir_timeouts
+
+__all__ = ["blueprint", "cors_origins", "fetch_settings", "init_app", "today"]
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("cds_hooks", __name__)
+
+CORS_METHODS = "GET, POST, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type"
+CORS_MAX_AGE = "600"
+
+
+class CdsUnauthorizedError(ServiceError):
+    """The CDS client's JWT is missing or refused; the body says nothing more."""
+
+    status_code = 401
+    code = "unauthorized"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"error": "unauthorized"}``: the reason goes to the log only."""
+        return {"error": self.code}
+
+
+# --- set-up ---------------------------------------------------------------------------
+
+
+def cors_origins(config: Mapping[str, Any]) -> frozenset[str]:
+    """Return the browser origins allowed on the CDS Hooks routes (``CDS_CORS_ORIGINS``)."""
+    value = config.get("CDS_CORS_ORIGINS") or ""
+    if isinstance(value, str):
+        entries = [e.strip() for e in value.split(",") if e.strip()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        entries = [str(e).strip() for e in value if str(e).strip()]
+    else:
+        raise SettingError("NELM_CDS_CDS_CORS_ORIGINS must be comma-separated origins")
+    origins: set[str] = set()
+    for entry in entries:
+        if entry == "*":
+            origins.add(entry)
+            continue
+        try:
+            parts = urlsplit(entry)
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError as exc:
+            raise SettingError(f"NELM_CDS_CDS_CORS_ORIGINS: {entry!r} is not an origin") from exc
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or "@" in parts.netloc
+        ):
+            raise SettingError(
+                f"NELM_CDS_CDS_CORS_ORIGINS: {entry!r} is not an origin (scheme://host[:port])"
+            )
+        origins.add(f"{parts.scheme}://{parts.netloc.lower()}")
+    return frozenset(origins)
+
+
+def fetch_settings(config: Mapping[str, Any]) -> FetchSettings:
+    """Return how hook requests may call their ``fhirServer`` (allowlist, timeouts)."""
+    try:
+        retries = int(config.get("FHIR_RETRIES", 0))
+    except (TypeError, ValueError) as exc:
+        raise SettingError("NELM_CDS_FHIR_RETRIES must be a whole number") from exc
+    if retries < 0:
+        raise SettingError("NELM_CDS_FHIR_RETRIES cannot be negative")
+    return FetchSettings(allowlist_from(config), fhir_timeouts(config), retries)
+
+
+def init_app(app: Flask) -> None:
+    """Add the CDS Hooks routes and their extensions to ``app``.
+
+    Call after ``nelm_terminology`` and ``nelm_evaluation_config`` are set. Settings
+    missing from the config get their defaults; bad ones raise :class:`SettingError`.
+    """
+    for key, value in {**CDS_SECURITY_DEFAULTS, **CDS_HOOKS_DEFAULTS}.items():
+        app.config.setdefault(key, value)
+    app.extensions["nelm_cds_tokens"] = CdsTokenValidator.from_config(app.config)
+    app.extensions["nelm_cds_feedback"] = FeedbackStore.from_config(app.config, app.instance_path)
+    app.extensions["nelm_cds_fetch"] = fetch_settings(app.config)
+    app.extensions["nelm_cds_cors_origins"] = cors_origins(app.config)
+    app.register_blueprint(blueprint)
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def today() -> date:
+    """Return the evaluation date of a hook call: today, UTC."""
+    return datetime.now(UTC).date()
+
+
+def _authenticate() -> dict[str, Any]:
+    validator: CdsTokenValidator = current_app.extensions["nelm_cds_tokens"]
+    audience = public_base_url(current_app.config) + request.path
+    try:
+        return validator.validate(request.headers.get("Authorization"), audience=audience)
+    except CdsTokenError as exc:
+        log.info("CDS Hooks call refused (%s %s): %s", request.method, request.path, exc)
+        raise CdsUnauthorizedError("unauthorized") from exc
+
+
+def _known_service(service_id: str) -> None:
+    if service_id != SERVICE_ID:
+        raise NotFoundError("no CDS Service with this id; see GET /cds-services")
+
+
+def _json_body() -> Any:
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise HookRequestError("send the request body as application/json")
+    return load_json_body(request.get_data(cache=False))
+
+
+def _terminology() -> Terminology:
+    terminology: Terminology = current_app.extensions["nelm_terminology"]
+    return terminology
+
+
+def _evaluation_config() -> EvaluationConfig:
+    config: EvaluationConfig = current_app.extensions["nelm_evaluation_config"]
+    return config
+
+
+# --- routes ---------------------------------------------------------------------------
+
+
+@blueprint.get("/cds-services")
+def discovery() -> ResponseReturnValue:
+    """List the CDS Services (CDS Hooks discovery)."""
+    _authenticate()
+    return jsonify(discovery_response(_terminology()))
+
+
+@blueprint.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> ResponseReturnValue:
+    """Answer a ``patient-view`` call with no card, or one eligibility card."""
+    _authenticate()
+    _known_service(service_id)
+    hook_request = parse_hook_request(_json_body(), hook=HOOK, prefetch_keys=PREFETCH_KEYS)
+    terminology = _terminology()
+    settings: FetchSettings = current_app.extensions["nelm_cds_fetch"]
+    resolution = resolve_record(hook_request, prefetch_templates(terminology), settings)
+    evaluation = run_evaluation(
+        resolution.record, today(), config=_evaluation_config(), terminology=terminology
+    )
+    if not has_net_liver_metastasis(evaluation.inputs):
+        log.info("hook %s: no NET liver metastasis, no card", SERVICE_ID)
+        return jsonify(cards=[])
+    card = build_card(
+        evaluation_to_json(evaluation),
+        public_base_url=public_base_url(current_app.config),
+        patient_id=hook_request.patient_id,
+    )
+    log.info(
+        "hook %s: card %s (%s), fetched %s",
+        SERVICE_ID,
+        card["uuid"],
+        card["indicator"],
+        ",".join(resolution.fetched) or "nothing",
+    )
+    return jsonify(cards=[card])
+
+
+@blueprint.post("/cds-services/<service_id>/feedback")
+def feedback(service_id: str) -> ResponseReturnValue:
+    """Record CDS Hooks feedback (accepted / overridden); repeats are stored once."""
+    _authenticate()
+    _known_service(service_id)
+    items = parse_feedback(_json_body())
+    store: FeedbackStore = current_app.extensions["nelm_cds_feedback"]
+    result = store.add(service_id, items)
+    return jsonify(stored=result.stored, duplicates=result.duplicates)
+
+
+@blueprint.errorhandler(CdsUnauthorizedError)
+def unauthorized(error: CdsUnauthorizedError) -> ResponseReturnValue:
+    """Answer 401 with ``WWW-Authenticate: Bearer`` and an empty-detail body."""
+    return jsonify(error.to_dict()), 401, {"WWW-Authenticate": "Bearer"}
+
+
+@blueprint.after_request
+def cors(response: Response) -> Response:
+    """Add CORS headers for an allowed ``Origin`` (and answer the preflight)."""
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin")
+    allowed: frozenset[str] = current_app.extensions["nelm_cds_cors_origins"]
+    if origin is None or not (origin.lower() in allowed or "*" in allowed):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+    response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
+    return response

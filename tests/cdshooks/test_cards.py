@@ -1,0 +1,327 @@
+"""The card: summary under 140 characters, indicator rule, Markdown detail, links."""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.cdshooks.cards import (
+    MAX_SUMMARY,
+    build_card,
+    card_detail,
+    card_indicator,
+    card_summary,
+    clinician_page_url,
+    has_net_liver_metastasis,
+)
+from service.criteria.inputs import ConditionFact, CriteriaInputs
+from service.engine import evaluate_bundle, run_evaluation
+from service.mappers import load_bundle_json
+from service.mappers.bundle import record_from_resources
+from service.mappers.reading import make_entry
+from tests.cdshooks.conftest import AT, DEMO
+from tests.conftest import SCENARIOS
+
+SCENARIO_BUNDLES = sorted(p for p in SCENARIOS.glob("*.json") if ".expected." not in p.name)
+
+
+def demo_result(patient_id: str) -> dict[str, Any]:
+    bundle = load_bundle_json((DEMO / f"{patient_id}.json").read_bytes())
+    return evaluate_bundle(bundle, AT)
+
+
+def with_statuses(result: dict[str, Any], **statuses: str) -> dict[str, Any]:
+    """Return a copy of ``result`` with set statuses replaced (``milan_net="eligible"``)."""
+    changed = copy.deepcopy(result)
+    for assessment in changed["assessments"]:
+        key = assessment["criteriaSet"].replace("-", "_")
+        if key in statuses:
+            assessment["status"] = statuses[key]
+    return changed
+
+
+# --- summary ---------------------------------------------------------------------------
+
+
+def test_summary_names_eligible_transplant_sets_and_why_resection_is_closed() -> None:
+    summary = card_summary(demo_result("demo-transplant"))
+    assert summary.startswith(
+        "Liver transplant: eligible (Milan-NET, ENETS, UNOS) · resection: not eligible — "
+    )
+    assert "not resectable" in summary
+    assert len(summary) < 140
+
+
+def test_summary_names_the_finding_that_closes_most_pathways() -> None:
+    # Ki-67 28 % closes transplant and resection; the progression closes transplant only.
+    summary = card_summary(demo_result("demo-g3"))
+    assert summary == (
+        "Liver transplant: not eligible · resection: not eligible — Ki-67 28 % exceeds 20 % (G3)"
+    )
+
+
+def test_summary_names_the_shared_reason_when_only_one_pathway_is_closed() -> None:
+    summary = card_summary(demo_result("demo-resection"))
+    assert summary == (
+        "Liver transplant: not eligible · resection: eligible — age 65 years is 55 or older"
+    )
+
+
+def test_summary_names_data_to_record_when_everything_is_undecided() -> None:
+    summary = card_summary(demo_result("demo-missing"))
+    assert summary.startswith("Liver transplant: undecided · resection: undecided — record: ")
+    assert len(summary) < 140
+
+
+def test_summary_has_no_finding_when_every_pathway_is_open() -> None:
+    result = with_statuses(demo_result("demo-transplant"), resection="eligible")
+    assert card_summary(result) == (
+        "Liver transplant: eligible (Milan-NET, ENETS, UNOS) · resection: eligible"
+    )
+
+
+def test_a_long_finding_is_cut_under_140_characters_with_an_ellipsis() -> None:
+    result = demo_result("demo-g3")
+    for assessment in result["assessments"]:
+        for criterion in assessment["criteria"]:
+            if criterion["status"] == "not_met":
+                criterion["reason"] = "a very long reason " * 20
+    summary = card_summary(result)
+    assert len(summary) <= MAX_SUMMARY
+    assert summary.endswith("…")
+
+
+def test_summary_shows_platelets_in_readable_units_without_dates() -> None:
+    result = demo_result("demo-transplant")
+    resection = result["assessments"][3]
+    for criterion in resection["criteria"]:
+        if criterion["id"] == "no_portal_hypertension":
+            criterion.update(
+                status="not_met",
+                reason="platelets 85 10*9/L (2026-11-16) below 100 10*9/L",
+                evidence=[{"reference": "Observation/plt", "value": 85, "unit": "10*9/L"}],
+            )
+        elif criterion["status"] == "not_met":
+            criterion["status"] = "met"
+    summary = card_summary(result)
+    assert summary.endswith("— platelets 85 x10^9/L below 100 x10^9/L")
+
+
+@pytest.mark.parametrize("path", SCENARIO_BUNDLES, ids=lambda p: p.stem)
+def test_every_scenario_gets_a_summary_under_140_and_the_documented_indicator(
+    path: Path,
+) -> None:
+    result = evaluate_bundle(load_bundle_json(path.read_bytes()), AT)
+    card = build_card(result, public_base_url="https://cds.example.org", patient_id="p1")
+    assert 0 < len(card["summary"]) < 140
+    assert "\n" not in card["summary"]
+    any_eligible = any(a["status"] == "eligible" for a in result["assessments"])
+    assert card["indicator"] == ("warning" if any_eligible else "info")
+
+
+# --- indicator -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statuses", "indicator"),
+    [
+        ({"milan_net": "eligible"}, "warning"),
+        ({"resection": "eligible"}, "warning"),
+        (
+            {
+                "milan_net": "ineligible",
+                "enets": "indeterminate",
+                "unos": "ineligible",
+                "resection": "indeterminate",
+            },
+            "info",
+        ),
+        (
+            {
+                "milan_net": "ineligible",
+                "enets": "ineligible",
+                "unos": "ineligible",
+                "resection": "ineligible",
+            },
+            "info",
+        ),
+    ],
+)
+def test_indicator_is_warning_when_any_set_is_eligible_else_info_never_critical(
+    statuses: dict[str, str], indicator: str
+) -> None:
+    base = with_statuses(
+        demo_result("demo-missing"),
+        milan_net="indeterminate",
+        enets="indeterminate",
+        unos="indeterminate",
+        resection="indeterminate",
+    )
+    assert card_indicator(with_statuses(base, **statuses)) == indicator
+
+
+# --- detail ----------------------------------------------------------------------------
+
+
+def test_detail_has_one_line_per_set_with_status_deciding_criteria_and_data_to_record() -> None:
+    detail = card_detail(demo_result("demo-extrahepatic"))
+    set_lines = [line for line in detail.splitlines() if line.startswith("- **")]
+    assert len(set_lines) == 4
+    milan, _, _, resection = set_lines
+    assert "Milan-NET" in milan
+    assert "**not eligible**" in milan
+    assert "`no_extrahepatic_disease`" in milan
+    assert "**undecided**" in resection
+    assert "`liver_limited_disease`" in resection
+    assert "To record:" in resection
+
+
+def test_detail_says_eligible_sets_met_every_criterion() -> None:
+    detail = card_detail(demo_result("demo-transplant"))
+    assert "**eligible**: all 7 criteria met." in detail
+
+
+def test_detail_states_that_the_card_supports_and_does_not_replace_the_mdt() -> None:
+    detail = card_detail(demo_result("demo-transplant"))
+    assert "supports, and does not replace" in detail
+    assert detail.count("does not replace") == 1  # the engine's own note is not repeated
+
+
+def test_detail_lists_the_results_notes() -> None:
+    detail = card_detail(demo_result("demo-resection"))
+    assert "Notes:" in detail
+    assert "ELTR predictors" in detail
+
+
+def test_detail_escapes_markdown_and_html_coming_from_the_record() -> None:
+    result = demo_result("demo-g3")
+    result["assessments"][0]["criteria"][0].update(
+        status="not_met", reason="[click](https://evil.example) <img src=x> *bold*"
+    )
+    result["assessments"][0]["status"] = "ineligible"
+    detail = card_detail(result)
+    assert "[click](" not in detail
+    assert not re.search(r"(?<!\\)[<>\[\]]", detail)  # every bracket from data is escaped
+    assert r"\[click\]" in detail
+    assert r"\<img src=x\>" in detail
+    assert r"\*bold\*" in detail
+
+
+def test_detail_shows_units_readably_and_escaped() -> None:
+    detail = card_detail(demo_result("demo-resection"))
+    assert "10*9/L" not in detail
+    assert "x10^9/L" in detail or "platelets" not in detail
+
+
+def test_detail_counts_data_warnings() -> None:
+    result = demo_result("demo-transplant")
+    result["warnings"] = [{"reference": "Observation/x", "message": "unreadable"}]
+    assert "1 data warning(s)" in card_detail(result)
+
+
+# --- the card --------------------------------------------------------------------------
+
+
+def test_card_has_uuid_source_and_an_absolute_link_to_the_clinician_page() -> None:
+    card = build_card(
+        demo_result("demo-transplant"),
+        public_base_url="https://cds.example.org/",
+        patient_id="demo-transplant",
+    )
+    assert uuid.UUID(card["uuid"]).version == 4
+    assert card["source"]["label"]
+    assert card["source"]["url"] == "https://cds.example.org/api/criteria-sets"
+    assert card["source"]["topic"]["code"] == "nelm-eligibility"
+    assert card["links"] == [
+        {
+            "label": "Open the full NELM eligibility evaluation",
+            "url": "https://cds.example.org/patients/demo-transplant/evaluation",
+            "type": "absolute",
+        }
+    ]
+    assert all(reason["display"] for reason in card["overrideReasons"])
+    assert "suggestions" not in card  # no suggestion, so no selectionBehavior either
+
+
+def test_each_card_gets_a_new_uuid_unless_one_is_given() -> None:
+    result = demo_result("demo-transplant")
+    first = build_card(result, public_base_url="https://x.example", patient_id="p")
+    second = build_card(result, public_base_url="https://x.example", patient_id="p")
+    assert first["uuid"] != second["uuid"]
+    given = build_card(result, public_base_url="https://x.example", patient_id="p", card_uuid="u")
+    assert given["uuid"] == "u"
+
+
+def test_clinician_page_url_is_built_from_the_public_base_url() -> None:
+    assert clinician_page_url("https://h.example/nelm/", "a.b-1") == (
+        "https://h.example/nelm/patients/a.b-1/evaluation"
+    )
+
+
+# --- who gets a card -------------------------------------------------------------------
+
+
+def inputs_with(**facts: Any) -> CriteriaInputs:
+    return CriteriaInputs(patient="Patient/p", evaluation_date=date(2026, 11, 22), **facts)
+
+
+def fact(code: str, reference: str = "Condition/c") -> ConditionFact:
+    return ConditionFact(reference, None, code, code, present=True)
+
+
+@pytest.mark.parametrize(
+    ("facts", "card"),
+    [
+        ({}, False),
+        ({"liver_metastases": (fact("C7B.02"),)}, True),
+        ({"liver_metastases": (fact("C78.7"),)}, False),
+        ({"liver_metastases": (fact("94381002"),)}, False),
+        ({"liver_metastases": (fact("C78.7"),), "primary_sites": (fact("C7A.012"),)}, True),
+        (
+            {"liver_metastases": (fact("C78.7"),), "neuroendocrine_carcinoma": (fact("C7A.1"),)},
+            True,
+        ),
+        (
+            {"liver_metastases": (fact("C78.7"),), "carcinoid_heart_disease": (fact("E34.01"),)},
+            True,
+        ),
+        ({"primary_sites": (fact("C7A.012"),)}, False),
+    ],
+    ids=[
+        "nothing",
+        "C7B.02 secondary carcinoid of liver",
+        "C78.7 without a NET",
+        "SNOMED liver metastasis without a NET",
+        "C78.7 with a NET primary",
+        "C78.7 with a neuroendocrine carcinoma",
+        "C78.7 with carcinoid heart disease",
+        "NET primary without liver metastasis",
+    ],
+)
+def test_a_card_needs_a_present_liver_metastasis_of_a_neuroendocrine_tumour(
+    facts: dict[str, Any], card: bool
+) -> None:
+    assert has_net_liver_metastasis(inputs_with(**facts)) is card
+
+
+def test_a_resolved_liver_metastasis_gets_no_card() -> None:
+    patient = make_entry({"resourceType": "Patient", "id": "p"}, None, 0)
+    metastasis = make_entry(
+        {
+            "resourceType": "Condition",
+            "id": "m",
+            "clinicalStatus": {"coding": [{"code": "resolved"}]},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C7B.02"}]},
+            "subject": {"reference": "Patient/p"},
+        },
+        None,
+        1,
+    )
+    evaluation = run_evaluation(record_from_resources(patient, [metastasis]), AT)
+    assert not has_net_liver_metastasis(evaluation.inputs)

@@ -1,0 +1,1 @@
+"""Development tools (provisioning for the tests); not part of the service."""
