@@ -21,9 +21,10 @@ In order, :meth:`CdsTokenValidator.validate` requires:
 4. header ``typ`` equal to ``JWT`` (case-insensitive). An absent ``typ`` is refused: the
    CDS Hooks 2.0 header table marks ``typ`` REQUIRED with the fixed value ``JWT``;
 5. claim ``iss`` (read unverified, only to choose the keys) on ``CDS_ISSUERS``;
-6. header ``jku``, if present, equal to the ``jku`` configured for that issuer (an
-   issuer configured with an inline or file JWK Set accepts no ``jku``): keys are never
-   fetched from a URL a token names;
+6. header ``jku``: for an issuer whose keys come from a configured ``jku``, a ``jku``
+   header must equal it; for an issuer configured with an inline or file JWK Set it is
+   ignored (common CDS clients always send one). Keys are never fetched from a URL a
+   token names, so the signature must still match a configured key;
 7. a key of that issuer with that ``kid`` whose type fits ``alg``, and a valid signature;
 8. ``aud`` equal to the ``audience`` argument (a string, or a list holding it): the
    endpoint's URL built from ``PUBLIC_BASE_URL``, never from the Host header;
@@ -413,7 +414,7 @@ class CdsTokenValidator:
         issuer = self.issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
             raise CdsTokenError(f"iss {_shown(iss)} is not a trusted CDS client")
-        if "jku" in header and header["jku"] != issuer.jku:
+        if issuer.jku is not None and "jku" in header and header["jku"] != issuer.jku:
             raise CdsTokenError(f"jku {_shown(header['jku'])} is not the one set for {iss}")
         return issuer, alg, kid
 
