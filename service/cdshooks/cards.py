@@ -210,8 +210,8 @@ def _fit(head: str, finding: str | None) -> str:
     if len(text) <= MAX_SUMMARY:
         return text
     cut = text[: MAX_SUMMARY - 1]
-    word_end = cut.rfind(" ", len(head) + 3)
-    if word_end > len(cut) - 8:  # end on a whole word unless that loses too much
+    word_end = max(cut.rfind(" ", len(head) + 3), cut.rfind("/", len(head) + 3))
+    if word_end > len(cut) - 24:  # end on a whole word unless that loses too much
         cut = cut[:word_end]
     return cut.rstrip(" ,;:(") + "…"
 
