@@ -24,7 +24,11 @@ from service.criteria import EvaluationConfig
 from service.errors import ServiceError
 from service.mappers.site_codes import load_terminology
 from service.observability import configure_logging, install_request_logging
+from service.pages import PAGE_DEFAULTS
+from service.pages import routes as pages
 from service.settings import SOURCE_DEFAULTS, build_source
+from service.smart import SMART_DEFAULTS
+from service.smart import routes as smart
 
 __all__ = ["create_app"]
 
@@ -40,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     **SOURCE_DEFAULTS,
     **CDS_SECURITY_DEFAULTS,
     **CDS_HOOKS_DEFAULTS,
+    **PAGE_DEFAULTS,
+    **SMART_DEFAULTS,
 }
 
 
@@ -93,5 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     install_request_logging(app)
     app.register_blueprint(api.blueprint)
     cds_hooks.init_app(app)
+    pages.init_app(app)
+    smart.init_app(app)
     _register_error_handlers(app)
     return app

@@ -20,3 +20,7 @@ def result_validator() -> Draft202012Validator:
     schema: dict[str, Any] = json.loads(RESULT_SCHEMA.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+PAGE_LINK_SECRET = "test-page-link-secret-0123456789abcdef"
+"""Signs clinician-page links in tests; required whenever a FHIR server is configured."""

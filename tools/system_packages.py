@@ -18,7 +18,11 @@ from pathlib import Path
 
 __all__ = ["TEST_TOOLS", "apt_install", "ensure_commands", "missing_commands"]
 
-TEST_TOOLS: Mapping[str, str] = {"redis-server": "redis-server", "docker-compose": "docker-compose"}
+TEST_TOOLS: Mapping[str, str] = {
+    "redis-server": "redis-server",
+    "docker-compose": "docker-compose",
+    "chromium": "chromium",
+}
 """Command → Debian package providing it."""
 
 _POLICY_RC_D = Path("/usr/sbin/policy-rc.d")

@@ -29,7 +29,12 @@ with their reasons, or the ``unknown`` ones; for an undecided set, the data to r
 then the result's notes. Text from the record is Markdown-escaped, so a FHIR value
 cannot inject links or HTML into the EHR.
 
-**Links**: one absolute link to the clinician page of the patient's evaluation.
+**Links**: one link. With SMART launch set up (``smart_launch=True``: a
+``SMART_CLIENT_ID`` is configured), a ``type: "smart"`` link to ``/smart/launch``, to
+which the EHR adds ``iss`` and ``launch`` (the patient then comes from the token
+response, not from the URL); otherwise an absolute link to the clinician page of the
+patient's evaluation, which carries a short-lived signed ``token``
+(:mod:`service.pages.links`) when the service reads patients from a FHIR server.
 **overrideReasons**: a small coded list (system :data:`OVERRIDE_REASON_SYSTEM`) so that
 feedback can say why a card was dismissed.
 """
@@ -41,7 +46,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.notes import SUPPORT_NOTE
@@ -51,6 +56,7 @@ __all__ = [
     "MAX_SUMMARY",
     "OVERRIDE_REASONS",
     "OVERRIDE_REASON_SYSTEM",
+    "SMART_LINK_LABEL",
     "build_card",
     "card_detail",
     "card_indicator",
@@ -89,6 +95,8 @@ OVERRIDE_REASONS: tuple[dict[str, str], ...] = tuple(
     )
 )
 
+SMART_LINK_LABEL = "Open NELM eligibility (SMART)"
+
 _DATE_IN_PARENS = re.compile(r"\s*\(\d{4}(?:-\d{2}){0,2}[^()]*\)")
 _UNITS = (("10*9/L", "x10^9/L"), ("10*3/uL", "x10^3/uL"))
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&!])")
@@ -112,9 +120,11 @@ def has_net_liver_metastasis(inputs: CriteriaInputs) -> bool:
     )
 
 
-def clinician_page_url(public_base_url: str, patient_id: str) -> str:
-    """Return the absolute URL of the clinician page for ``patient_id``."""
-    return f"{public_base_url.rstrip('/')}/patients/{quote(patient_id, safe='')}/evaluation"
+def clinician_page_url(public_base_url: str, patient_id: str, token: str | None = None) -> str:
+    """Return the absolute URL of the clinician page for ``patient_id``, carrying the
+    signed page-link ``token`` when one is given (see :mod:`service.pages.links`)."""
+    url = f"{public_base_url.rstrip('/')}/patients/{quote(patient_id, safe='')}/evaluation"
+    return url if token is None else f"{url}?{urlencode({'token': token})}"
 
 
 def _readable(text: str) -> str:
@@ -277,9 +287,24 @@ def build_card(
     public_base_url: str,
     patient_id: str,
     card_uuid: str | None = None,
+    smart_launch: bool = False,
+    page_token: str | None = None,
 ) -> dict[str, Any]:
-    """Return the card for an evaluation result (``card_uuid`` defaults to a new UUID4)."""
+    """Return the card for an evaluation result (``card_uuid`` defaults to a new UUID4).
+
+    ``smart_launch`` makes the link a SMART app launch link (``type: "smart"``);
+    otherwise ``page_token``, when given, rides on the clinician-page link.
+    """
     base = public_base_url.rstrip("/")
+    link = (
+        {"label": SMART_LINK_LABEL, "url": f"{base}/smart/launch", "type": "smart"}
+        if smart_launch
+        else {
+            "label": "Open the full NELM eligibility evaluation",
+            "url": clinician_page_url(base, patient_id, page_token),
+            "type": "absolute",
+        }
+    )
     return {
         "uuid": card_uuid or str(uuid.uuid4()),
         "summary": card_summary(result),
@@ -294,12 +319,6 @@ def build_card(
                 "display": "NELM eligibility evaluation",
             },
         },
-        "links": [
-            {
-                "label": "Open the full NELM eligibility evaluation",
-                "url": clinician_page_url(base, patient_id),
-                "type": "absolute",
-            }
-        ],
+        "links": [link],
         "overrideReasons": [dict(reason) for reason in OVERRIDE_REASONS],
     }

@@ -45,6 +45,7 @@ from service.criteria import EvaluationConfig
 from service.engine import run_evaluation
 from service.errors import NotFoundError, ServiceError
 from service.mappers import Terminology
+from service.pages.links import PageLinks
 from service.result_json import evaluation_to_json
 from service.settings import SettingError, allowlist_from, fhir_timeouts
 
@@ -173,6 +174,17 @@ def _evaluation_config() -> EvaluationConfig:
     return config
 
 
+def _smart_launch() -> bool:
+    """Say whether cards link to the SMART launch (set up and its routes registered)."""
+    return bool(current_app.config.get("SMART_CLIENT_ID")) and "smart" in current_app.blueprints
+
+
+def _page_token(patient_id: str) -> str | None:
+    """Return a signed clinician-page token for the card link, when the page needs one."""
+    links: PageLinks | None = current_app.extensions.get("nelm_page_links")
+    return links.token_for_card(patient_id) if links is not None else None
+
+
 # --- routes ---------------------------------------------------------------------------
 
 
@@ -202,6 +214,8 @@ def call_service(service_id: str) -> ResponseReturnValue:
         evaluation_to_json(evaluation),
         public_base_url=public_base_url(current_app.config),
         patient_id=hook_request.patient_id,
+        smart_launch=_smart_launch(),
+        page_token=_page_token(hook_request.patient_id),
     )
     log.info(
         "hook %s: card %s (%s), fetched %s",

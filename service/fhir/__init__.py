@@ -4,7 +4,9 @@ Build an :class:`Allowlist` from configuration once, then a :class:`FhirClient` 
 server (a :class:`BearerToken` from a hook's ``fhirAuthorization``, or
 :class:`SmartBackendServices` for calls made on the service's own behalf), and call
 :meth:`FhirClient.fetch_patient` to get a :class:`~service.mappers.PatientRecord` for
-the mappers. Every failure is a :class:`FhirError` (tree in :mod:`service.fhir.errors`).
+the mappers. :mod:`service.fhir.oauth` holds the two SMART App Launch calls (read
+``.well-known/smart-configuration``, exchange an authorization code). Every failure
+is a :class:`FhirError` (tree in :mod:`service.fhir.errors`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from service.fhir.errors import (
     FhirInvalidResponseError,
     FhirNotFoundError,
     FhirOperationOutcomeError,
+    FhirTokenRefusedError,
     FhirUnavailableError,
     FhirUrlNotAllowedError,
 )
+from service.fhir.oauth import SmartConfiguration, TokenResponse, exchange_code, smart_configuration
 
 __all__ = [
     "FHIR_JSON",
@@ -34,8 +38,13 @@ __all__ = [
     "FhirInvalidResponseError",
     "FhirNotFoundError",
     "FhirOperationOutcomeError",
+    "FhirTokenRefusedError",
     "FhirUnavailableError",
     "FhirUrlNotAllowedError",
     "SmartBackendServices",
+    "SmartConfiguration",
+    "TokenResponse",
+    "exchange_code",
     "parse_url",
+    "smart_configuration",
 ]

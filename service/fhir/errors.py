@@ -5,6 +5,7 @@ Exception tree::
     Exception
     └── FhirError (url, status, outcome: keyword-only context)
         ├── FhirAuthError               401 / 403, or the token endpoint refused us
+        │   └── FhirTokenRefusedError   an OAuth error answer (``error_code``: invalid_grant...)
         ├── FhirNotFoundError           404 / 410
         ├── FhirUnavailableError        timeout, connection error, 5xx, 429 after retries
         │                               (``timed_out`` says which)
@@ -30,6 +31,7 @@ __all__ = [
     "FhirInvalidResponseError",
     "FhirNotFoundError",
     "FhirOperationOutcomeError",
+    "FhirTokenRefusedError",
     "FhirUnavailableError",
     "FhirUrlNotAllowedError",
 ]
@@ -59,6 +61,26 @@ class FhirError(Exception):
 
 class FhirAuthError(FhirError):
     """The server (401/403) or the token endpoint refused our credentials."""
+
+
+class FhirTokenRefusedError(FhirAuthError):
+    """The token endpoint answered an OAuth 2.0 error (RFC 6749 §5.2).
+
+    ``error_code`` is the answer's ``error`` (``invalid_grant``, ``invalid_client``...)
+    when it is a plain code, else ``None``; the ``error_description`` is never kept, as
+    it is the server's free text.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        super().__init__(message, url=url, status=status)
+        self.error_code = error_code
 
 
 class FhirNotFoundError(FhirError):

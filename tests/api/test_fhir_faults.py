@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from responses import matchers
 
 from service.app import create_app
+from tests.conftest import PAGE_LINK_SECRET
 
 BASE = "https://fhir.example.test/r4"
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1980-01-01"}
@@ -29,6 +30,7 @@ def client() -> FlaskClient:
     app = create_app(
         {
             "TESTING": True,
+            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
             "FHIR_BASE_URL": BASE,
             "FHIR_CONNECT_TIMEOUT": 0.5,
             "FHIR_READ_TIMEOUT": 0.5,
@@ -53,7 +55,13 @@ def evaluate(client: FlaskClient) -> tuple[int, dict[str, Any], float]:
 def test_a_healthy_server_gives_an_evaluation() -> None:
     responses.add(responses.GET, f"{BASE}/Patient/p1", json=PATIENT)
     add_searches()
-    app = create_app({"TESTING": True, "FHIR_BASE_URL": BASE})
+    app = create_app(
+        {
+            "TESTING": True,
+            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            "FHIR_BASE_URL": BASE,
+        }
+    )
     response = app.test_client().get("/api/patients/p1/evaluation?at=2026-11-22")
     assert response.status_code == 200
     assert response.get_json()["patient"] == "Patient/p1"
@@ -140,7 +148,14 @@ def test_a_configured_bearer_token_is_sent_on_every_fhir_call() -> None:
     responses.add(responses.GET, f"{BASE}/Patient/p1", json=PATIENT, match=[auth])
     for resource_type in ("Observation", "Condition", "Procedure"):
         responses.add(responses.GET, f"{BASE}/{resource_type}", json=EMPTY, match=[auth])
-    app = create_app({"TESTING": True, "FHIR_BASE_URL": BASE, "FHIR_TOKEN": "s3cret"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            "FHIR_BASE_URL": BASE,
+            "FHIR_TOKEN": "s3cret",
+        }
+    )
     response = app.test_client().get("/api/patients/p1/evaluation?at=2026-11-22")
     assert response.status_code == 200
 
@@ -158,6 +173,7 @@ def test_a_base_url_outside_the_allowlist_fails_at_start_up() -> None:
         create_app(
             {
                 "TESTING": True,
+                "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
                 "FHIR_BASE_URL": BASE,
                 "FHIR_ALLOWLIST": "https://other.example.test/fhir",
             }
@@ -166,4 +182,10 @@ def test_a_base_url_outside_the_allowlist_fails_at_start_up() -> None:
 
 def test_a_plain_http_base_url_off_loopback_fails_at_start_up() -> None:
     with pytest.raises(ValueError, match="NELM_CDS_FHIR"):
-        create_app({"TESTING": True, "FHIR_BASE_URL": "http://fhir.example.test/r4"})
+        create_app(
+            {
+                "TESTING": True,
+                "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+                "FHIR_BASE_URL": "http://fhir.example.test/r4",
+            }
+        )

@@ -264,6 +264,24 @@ def test_clinician_page_url_is_built_from_the_public_base_url() -> None:
     )
 
 
+def test_clinician_page_url_carries_a_page_token_when_given() -> None:
+    assert clinician_page_url("https://h.example/", "p1", "ab.c_d-e") == (
+        "https://h.example/patients/p1/evaluation?token=ab.c_d-e"
+    )
+
+
+def test_the_card_link_carries_the_page_token_it_is_given() -> None:
+    card = build_card(
+        demo_result("demo-transplant"),
+        public_base_url="https://cds.example.org",
+        patient_id="demo-transplant",
+        page_token="signed.token",
+    )
+    assert card["links"][0]["url"] == (
+        "https://cds.example.org/patients/demo-transplant/evaluation?token=signed.token"
+    )
+
+
 # --- who gets a card -------------------------------------------------------------------
 
 

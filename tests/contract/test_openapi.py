@@ -27,7 +27,7 @@ from schemathesis.checks import not_a_server_error
 
 from service import __version__
 from service.app import create_app
-from tests.conftest import RESULT_SCHEMA, SCENARIOS, TESTS
+from tests.conftest import PAGE_LINK_SECRET, RESULT_SCHEMA, SCENARIOS, TESTS
 
 SPEC_PATH = TESTS.parent / "openapi.yaml"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -62,7 +62,7 @@ def flask_operations(app: Flask) -> set[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule
+        path = rule.rule.replace("<path:filename>", "<filename>")
         for argument in rule.arguments:
             path = path.replace(f"<{argument}>", f"{{{argument}}}")
         assert "<" not in path, f"converter in {rule.rule}: translate it here"
@@ -287,7 +287,14 @@ def test_fhir_server_failures_are_answered_as_the_spec_says(
     operation: tuple[str, str], fhir_answer: dict[str, Any], status: int
 ) -> None:
     fhir_schema = schemathesis.openapi.from_path(SPEC_PATH, config=CONFIG)
-    fhir_schema.app = create_app({"TESTING": True, "FHIR_BASE_URL": FHIR_BASE, "FHIR_RETRIES": 0})
+    fhir_schema.app = create_app(
+        {
+            "TESTING": True,
+            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            "FHIR_BASE_URL": FHIR_BASE,
+            "FHIR_RETRIES": 0,
+        }
+    )
     path, method = operation
     for_patient = "{patient_id}" in path
     case = fhir_schema[path][method].Case(

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from service.app import create_app
 from service.fhir import FhirClient
-from tests.conftest import SCENARIOS, TESTS
+from tests.conftest import PAGE_LINK_SECRET, SCENARIOS, TESTS
 from tests.contract.fhir_schema import fhir_validator
 from tests.integration.sekmet import FhirServer
 
@@ -41,7 +41,13 @@ def seeded(fhir_server: FhirServer) -> FhirServer:
 
 @pytest.fixture
 def client(seeded: FhirServer) -> FlaskClient:
-    app = create_app({"TESTING": True, "FHIR_BASE_URL": seeded.base_url})
+    app = create_app(
+        {
+            "TESTING": True,
+            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            "FHIR_BASE_URL": seeded.base_url,
+        }
+    )
     return app.test_client()
 
 

@@ -6,6 +6,7 @@ import pytest
 import responses
 
 from service.fhir import Allowlist, BearerToken, FhirClient, FhirUrlNotAllowedError, parse_url
+from tests.conftest import PAGE_LINK_SECRET
 
 ALLOWED = Allowlist(["https://EHR.example.org:443/fhir/", "http://localhost:8090/fhir"])
 
@@ -126,8 +127,19 @@ def test_the_app_reads_the_http_opt_in_from_its_settings() -> None:
     from service.app import create_app
 
     with pytest.raises(ValueError, match="plain http"):
-        create_app({"TESTING": True, "FHIR_BASE_URL": "http://hapi:8080/fhir"})
+        create_app(
+            {
+                "TESTING": True,
+                "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+                "FHIR_BASE_URL": "http://hapi:8080/fhir",
+            }
+        )
     app = create_app(
-        {"TESTING": True, "FHIR_BASE_URL": "http://hapi:8080/fhir", "FHIR_ALLOW_HTTP": True}
+        {
+            "TESTING": True,
+            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            "FHIR_BASE_URL": "http://hapi:8080/fhir",
+            "FHIR_ALLOW_HTTP": True,
+        }
     )
     assert app.extensions["nelm_source"].name == "fhir"

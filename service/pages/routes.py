@@ -1,0 +1,153 @@
+"""The ``pages`` blueprint: the clinician page of one patient's evaluation.
+
+``GET /patients/<patient_id>/evaluation`` (``?at=YYYY-MM-DD``, ``?token=``) renders the
+four criteria sets side by side (stacked in a narrow EHR side panel, one after another
+when printed), every criterion with its status, reason, evidence and what to record,
+then the notes and data warnings. Plain HTML and one stylesheet served from this
+blueprint; no script, no external URL. Who may open it: :mod:`service.pages.access`.
+
+Errors on these routes are HTML pages, not JSON: 400 bad parameter, 401 no access (a
+page that says how to open it from the EHR and names no patient), 404 unknown patient,
+502/504 FHIR server failures, 500 anything else (logged by type only).
+
+Every answer carries ``Referrer-Policy: no-referrer`` (a signed link must not leak
+through a followed link), a strict ``Content-Security-Policy`` (styles from this
+service only, no script), and HTML answers ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from service.cdshooks.security import public_base_url
+from service.criteria import EvaluationConfig
+from service.engine import evaluate_record, parse_evaluation_date
+from service.errors import BadRequestError, ServiceError
+from service.mappers import Terminology
+from service.mappers.reading import is_fhir_id
+from service.pages.access import PageUnauthorizedError, record_reader
+from service.pages.links import PAGE_LINK_DEFAULTS, PageLinks
+from service.pages.view import page_view
+from service.sources import DemoSource
+
+__all__ = ["PAGE_DEFAULTS", "blueprint", "init_app"]
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint(
+    "pages",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/pages/static",
+)
+
+PAGE_DEFAULTS = dict(PAGE_LINK_DEFAULTS)
+"""Settings of the clinician page, with their defaults (see :mod:`service.pages.links`)."""
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    """Add the clinician page to ``app``.
+
+    Call after ``nelm_source`` is set. Settings missing from the config get their
+    defaults; a bad or missing required one raises
+    :class:`~service.settings.SettingError` naming it.
+    """
+    for key, value in PAGE_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    required = not isinstance(app.extensions["nelm_source"], DemoSource)
+    app.extensions["nelm_page_links"] = PageLinks.from_config(app.config, required=required)
+    app.register_blueprint(blueprint)
+
+
+def _evaluation_date() -> date:
+    text = request.args.get("at")
+    if text is None:
+        return datetime.now(UTC).date()
+    try:
+        return parse_evaluation_date(text)
+    except ValueError as exc:
+        raise BadRequestError(f"parameter 'at': {exc}") from exc
+
+
+def _page_url(patient_id: str, at: str) -> str:
+    """The page's own address without its token, as printed on paper."""
+    path = f"/patients/{quote(patient_id, safe='')}/evaluation"
+    return f"{public_base_url(current_app.config)}{path}?{urlencode({'at': at})}"
+
+
+@blueprint.get("/patients/<patient_id>/evaluation")
+def evaluation(patient_id: str) -> ResponseReturnValue:
+    """Render the clinician page of ``patient_id``'s evaluation (``?at=``, ``?token=``)."""
+    terminology: Terminology = current_app.extensions["nelm_terminology"]
+    reader = record_reader(patient_id, terminology)
+    at = _evaluation_date()
+    if not is_fhir_id(patient_id):
+        raise BadRequestError("a patient id is 1-64 letters, digits, '-' or '.'")
+    config: EvaluationConfig = current_app.extensions["nelm_evaluation_config"]
+    result = evaluate_record(reader.fetch(patient_id), at, config=config, terminology=terminology)
+    view = page_view(result, fhir_base=reader.fhir_base)
+    return render_template(
+        "pages/evaluation.html",
+        view=view,
+        page_url=_page_url(patient_id, view.evaluation_date),
+    )
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, round(seconds / 60))
+
+
+@blueprint.errorhandler(PageUnauthorizedError)
+def unauthorized(error: PageUnauthorizedError) -> ResponseReturnValue:
+    """Say how to open the page from the EHR; name no patient."""
+    links: PageLinks = current_app.extensions["nelm_page_links"]
+    body = render_template("pages/unauthorized.html", minutes=_minutes(links.max_age_seconds))
+    return body, 401, {"WWW-Authenticate": 'Bearer realm="NELM-CDS clinician page"'}
+
+
+@blueprint.errorhandler(ServiceError)
+def service_error(error: ServiceError) -> ResponseReturnValue:
+    """Show the error's message (safe to show by contract) on an HTML page."""
+    return (
+        render_template("pages/error.html", status=error.status_code, message=error.message),
+        error.status_code,
+    )
+
+
+@blueprint.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    """Show an HTTP error (a missing stylesheet, say) as a page, keeping its headers."""
+    code = error.code or 500
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    message = error.description or error.name
+    return render_template("pages/error.html", status=code, message=message), code, headers
+
+
+@blueprint.errorhandler(Exception)
+def unexpected_error(error: Exception) -> ResponseReturnValue:
+    """Log the failure's type only (no patient data) and show a plain 500 page."""
+    log.error("unhandled %s on the clinician page", type(error).__name__)
+    message = "The service failed; see its log."
+    return render_template("pages/error.html", status=500, message=message), 500
+
+
+@blueprint.after_request
+def security_headers(response: Response) -> Response:
+    """Keep signed links out of Referer headers and caches; allow no script."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,345 @@
+"""The SMART EHR launch as plain logic: begin (launch URL → authorization URL) and
+complete (callback → session), without Flask.
+
+Decisions, with the reason:
+
+- ``iss`` must be on the FHIR allowlist before anything is fetched from it or anyone
+  is sent to it: the launch URL is reachable by anyone, and an unlisted ``iss`` would
+  make the service fetch and redirect on an attacker's say.
+- PKCE S256 always. A ``.well-known/smart-configuration`` whose
+  ``code_challenge_methods_supported`` lacks ``S256`` is refused (SMART 2.x requires it
+  and forbids ``plain``; asking a server for a method it says it lacks would fail
+  later, less clearly). A document without the field (SMART 1.0 servers) is accepted
+  with a warning in the log, and S256 is sent anyway: a server that ignores PKCE
+  ignores the extra parameters, one that supports it checks them.
+- ``state`` (256 random bits) is single use and expires after :data:`STATE_TTL`
+  seconds; it is also bound to the browser that started the launch (a random value in
+  a cookie scoped to the callback), so a callback URL made in one browser cannot plant
+  a session, and patient, in another (SMART: tie ``state`` to the user's session).
+- The token response must name a ``patient`` (the service is about one patient); the
+  session lasts ``expires_in`` seconds (:data:`DEFAULT_TOKEN_LIFETIME` when the server
+  does not say, at most :data:`MAX_SESSION_LIFETIME`).
+- Sessions, pending launches and fetched configurations live in bounded in-memory
+  stores (:class:`~service.smart.store.ExpiringStore`): per process, see there.
+
+Nothing here logs a token, a code, a state, a verifier or a patient id.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from service.cdshooks.security import public_base_url
+from service.fhir import (
+    Allowlist,
+    FhirError,
+    FhirTokenRefusedError,
+    FhirUnavailableError,
+    FhirUrlNotAllowedError,
+    SmartConfiguration,
+    TokenResponse,
+    exchange_code,
+    parse_url,
+    smart_configuration,
+)
+from service.mappers.reading import is_fhir_id
+from service.settings import SettingError, allowlist_from, fhir_timeouts
+from service.smart import DEFAULT_SMART_SCOPE
+from service.smart.context import SESSION_ID, SmartContext
+from service.smart.errors import SmartLaunchError, SmartNotConfiguredError, SmartUpstreamError
+from service.smart.pkce import METHOD, new_verifier, s256_challenge
+from service.smart.store import ExpiringStore
+
+__all__ = [
+    "CONFIG_TTL",
+    "DEFAULT_TOKEN_LIFETIME",
+    "MAX_SESSION_LIFETIME",
+    "STATE_TTL",
+    "SmartLaunchFlow",
+    "SmartSettings",
+    "new_browser_binding",
+]
+
+STATE_TTL = 600.0
+"""Seconds a launch may take from the launch URL to the callback."""
+CONFIG_TTL = 300.0
+"""Seconds a server's ``.well-known/smart-configuration`` is reused."""
+DEFAULT_TOKEN_LIFETIME = 3600.0
+"""Session lifetime when the token response has no ``expires_in`` (SMART: tokens SHOULD
+live at most an hour)."""
+MAX_SESSION_LIFETIME = 12 * 3600.0
+MAX_PENDING = 10_000
+MAX_SESSIONS = 10_000
+MAX_CONFIGS = 64
+MAX_PARAM_CHARS = 4096
+CALLBACK_PATH = "/smart/callback"
+
+log = logging.getLogger(__name__)
+
+
+def _text(config: Mapping[str, Any], name: str) -> str | None:
+    value = config.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise SettingError(f"NELM_CDS_{name} must be a string")
+    return value.strip() or None
+
+
+@dataclass(frozen=True)
+class SmartSettings:
+    """The SMART launch settings, checked (bad ones raise :class:`SettingError`)."""
+
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    redirect_uri: str
+    scope: str
+    allowlist: Allowlist
+    timeout: tuple[float, float]
+    https: bool
+    """``PUBLIC_BASE_URL`` is https: cookies are ``Secure`` and ``SameSite=None``."""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SmartSettings:
+        """Read ``SMART_*``, ``PUBLIC_BASE_URL`` and the FHIR allowlist and timeouts."""
+        base = public_base_url(config)
+        redirect_uri = _text(config, "SMART_REDIRECT_URI") or base + CALLBACK_PATH
+        try:
+            parse_url(redirect_uri, base=False, allow_http=True)
+        except FhirUrlNotAllowedError as exc:
+            raise SettingError(f"NELM_CDS_SMART_REDIRECT_URI: {exc.message}") from exc
+        scope = " ".join((_text(config, "SMART_SCOPE") or DEFAULT_SMART_SCOPE).split())
+        if "launch" not in scope.split():
+            raise SettingError("NELM_CDS_SMART_SCOPE must include launch (EHR launch)")
+        return cls(
+            client_id=_text(config, "SMART_CLIENT_ID"),
+            client_secret=_text(config, "SMART_CLIENT_SECRET"),
+            redirect_uri=redirect_uri,
+            scope=scope,
+            allowlist=allowlist_from(config),
+            timeout=fhir_timeouts(config),
+            https=base.startswith("https://"),
+        )
+
+
+@dataclass(frozen=True)
+class _PendingLaunch:
+    iss: str
+    fhir_base_url: str
+    token_endpoint: str
+    code_verifier: str = field(repr=False)
+    binding: str = field(repr=False)
+    created: float
+
+
+def new_browser_binding() -> str:
+    """Return a new random value that ties launches to one browser (kept in a cookie)."""
+    return secrets.token_urlsafe(32)
+
+
+def _plain(value: str | None, name: str) -> str:
+    if not value or len(value) > MAX_PARAM_CHARS or not value.isprintable():
+        raise SmartLaunchError(f"the launch needs a {name} parameter (printable, not too long)")
+    return value
+
+
+def _with_query(url: str, params: Mapping[str, str]) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def _shown_error(error: str) -> str:
+    code = error.strip()
+    safe = len(code) <= 64 and code.replace("_", "").replace("-", "").replace(".", "").isalnum()
+    return code if safe and code.isascii() else "an unnamed error"
+
+
+class SmartLaunchFlow:
+    """Begin and complete SMART EHR launches; hold pending launches and sessions.
+
+    ``clock`` is seconds since the epoch (tests pass a fake one). Raises
+    :class:`SmartLaunchError` (or a subclass) with a message for the clinician.
+    """
+
+    def __init__(self, settings: SmartSettings, *, clock: Callable[[], float] = time.time):
+        self.settings = settings
+        self._clock = clock
+        self._pending: ExpiringStore[_PendingLaunch] = ExpiringStore(
+            max_entries=MAX_PENDING, clock=clock
+        )
+        self._sessions: ExpiringStore[SmartContext] = ExpiringStore(
+            max_entries=MAX_SESSIONS, clock=clock
+        )
+        self._configs: ExpiringStore[SmartConfiguration] = ExpiringStore(
+            max_entries=MAX_CONFIGS, clock=clock
+        )
+
+    @property
+    def enabled(self) -> bool:
+        """Say whether SMART launch is set up (``SMART_CLIENT_ID`` is set)."""
+        return self.settings.client_id is not None
+
+    def _client_id(self) -> str:
+        if self.settings.client_id is None:
+            raise SmartNotConfiguredError("SMART launch is not set up on this service")
+        return self.settings.client_id
+
+    # --- launch -----------------------------------------------------------------------
+
+    def begin(self, *, iss: str | None, launch: str | None, binding: str) -> str:
+        """Return the authorization URL to redirect the browser to for this launch."""
+        client_id = self._client_id()
+        iss, launch = _plain(iss, "iss"), _plain(launch, "launch")
+        try:
+            base = self.settings.allowlist.check(iss)
+        except FhirUrlNotAllowedError as exc:
+            log.warning("SMART launch refused: iss not allowed (%s)", exc.message)
+            raise SmartLaunchError(
+                "this EHR's FHIR server (iss) is not on the service's allowlist"
+            ) from exc
+        config = self._configuration(str(base))
+        verifier, state = new_verifier(), secrets.token_urlsafe(32)
+        self._pending.put(
+            state,
+            _PendingLaunch(
+                iss=iss,
+                fhir_base_url=str(base),
+                token_endpoint=config.token_endpoint,
+                code_verifier=verifier,
+                binding=binding,
+                created=self._clock(),
+            ),
+            ttl=STATE_TTL,
+        )
+        log.info("SMART launch from %s: redirecting to its authorization server", base.origin)
+        return _with_query(
+            config.authorization_endpoint,
+            {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": self.settings.redirect_uri,
+                "launch": launch,
+                "scope": self.settings.scope,
+                "state": state,
+                "aud": iss,
+                "code_challenge": s256_challenge(verifier),
+                "code_challenge_method": METHOD,
+            },
+        )
+
+    def _configuration(self, base_url: str) -> SmartConfiguration:
+        cached = self._configs.get(base_url)
+        if cached is not None:
+            return cached
+        try:
+            config = smart_configuration(
+                base_url, allowlist=self.settings.allowlist, timeout=self.settings.timeout
+            )
+        except FhirError as exc:
+            log.warning("SMART configuration of %s unusable: %s", base_url, exc.message)
+            raise SmartUpstreamError(
+                "the EHR's SMART configuration (.well-known/smart-configuration) could not be read"
+            ) from exc
+        methods = config.code_challenge_methods
+        if methods is None:
+            log.warning(
+                "SMART configuration of %s lists no code_challenge_methods_supported; "
+                "sending PKCE S256 anyway",
+                base_url,
+            )
+        elif METHOD not in methods:
+            log.warning("SMART configuration of %s does not offer PKCE S256", base_url)
+            raise SmartUpstreamError("the EHR's authorization server does not offer PKCE S256")
+        self._configs.put(base_url, config, ttl=CONFIG_TTL)
+        return config
+
+    # --- callback ---------------------------------------------------------------------
+
+    def complete(
+        self, *, state: str | None, code: str | None, error: str | None, binding: str | None
+    ) -> tuple[str, SmartContext]:
+        """Check the callback, exchange the code; return the new session id and context.
+
+        The ``state`` is used up whatever happens next.
+        """
+        client_id = self._client_id()
+        pending = self._pending.pop(state) if state and len(state) <= 128 else None
+        if error is not None:
+            shown = _shown_error(error)
+            log.info("SMART launch ended by the authorization server: %s", shown)
+            raise SmartLaunchError(f"the EHR's authorization server ended the launch: {shown}")
+        if pending is None:
+            raise SmartLaunchError(
+                "unknown, expired or already used launch (state); open the app again from the EHR"
+            )
+        if binding is None or not hmac.compare_digest(pending.binding, binding):
+            raise SmartLaunchError(
+                "this launch was started in another browser; open the app again from the EHR"
+            )
+        token = self._exchange(pending, client_id, _plain(code, "code"))
+        if token.patient is None:
+            raise SmartLaunchError("launch without patient context")
+        if not is_fhir_id(token.patient):
+            raise SmartUpstreamError("the EHR's patient context is not a valid FHIR id")
+        now = self._clock()
+        lifetime = min(token.expires_in or DEFAULT_TOKEN_LIFETIME, MAX_SESSION_LIFETIME)
+        context = SmartContext(
+            patient_id=token.patient,
+            fhir_base_url=pending.fhir_base_url,
+            access_token=token.access_token,
+            expires_at=datetime.fromtimestamp(now + lifetime, UTC),
+            scope=token.scope,
+        )
+        session_id = secrets.token_urlsafe(32)
+        self._sessions.put(session_id, context, ttl=lifetime)
+        log.info("SMART launch from %s completed; session started", pending.fhir_base_url)
+        return session_id, context
+
+    def _exchange(self, pending: _PendingLaunch, client_id: str, code: str) -> TokenResponse:
+        try:
+            return exchange_code(
+                pending.token_endpoint,
+                code=code,
+                redirect_uri=self.settings.redirect_uri,
+                code_verifier=pending.code_verifier,
+                client_id=client_id,
+                client_secret=self.settings.client_secret,
+                timeout=self.settings.timeout,
+                allow_http=self.settings.allowlist.allow_http,
+            )
+        except FhirTokenRefusedError as exc:
+            shown = exc.error_code or "no error code"
+            log.warning("SMART token exchange refused (%s, HTTP %s)", shown, exc.status)
+            raise SmartLaunchError(
+                f"the EHR's authorization server refused the code ({shown}); "
+                "open the app again from the EHR"
+            ) from exc
+        except FhirUnavailableError as exc:
+            log.warning("SMART token exchange failed: %s", exc.message)
+            raise SmartUpstreamError("the EHR's authorization server could not be reached") from exc
+        except FhirError as exc:
+            log.warning("SMART token exchange failed: %s", exc.message)
+            raise SmartUpstreamError(
+                "the EHR's authorization server sent an unusable answer"
+            ) from exc
+
+    # --- sessions ---------------------------------------------------------------------
+
+    def context(self, session_id: str) -> SmartContext | None:
+        """Return the session's context, or ``None`` when unknown or expired."""
+        if not SESSION_ID.fullmatch(session_id):
+            return None
+        return self._sessions.get(session_id)
+
+    def end(self, session_id: str) -> None:
+        """Forget a session (its token stays valid at the EHR until it expires)."""
+        self._sessions.pop(session_id)
