@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,12 +14,12 @@ from service.criteria import DEFAULT_SETS, CriteriaSet, EvaluationConfig
 from service.engine import (
     evaluate_bundle,
     evaluate_record,
-    parse_evaluation_date,
     run_evaluation,
 )
 from service.errors import BadRequestError, NotFoundError, ServiceError, UnprocessableError
 from service.mappers import BundleError, Terminology, load_bundle_json
 from service.mappers.reading import is_fhir_id
+from service.query_params import evaluation_date_param
 from service.result_json import evaluation_to_json
 from service.sources import DemoSource, PatientSource
 from service.writeback import build_risk_assessment, risk_assessment_id
@@ -36,16 +36,6 @@ class UnsupportedMediaTypeError(ServiceError):
 
     status_code = 415
     code = "unsupported_media_type"
-
-
-def _evaluation_date() -> date:
-    text = request.args.get("at")
-    if text is None:
-        return datetime.now(UTC).date()
-    try:
-        return parse_evaluation_date(text)
-    except ValueError as exc:
-        raise BadRequestError(f"parameter 'at': {exc}") from exc
 
 
 def _json_body() -> Any:
@@ -141,7 +131,7 @@ def criteria_sets() -> ResponseReturnValue:
 @blueprint.post("/api/evaluate")
 def evaluate_posted_bundle() -> ResponseReturnValue:
     """Evaluate the patient of a posted FHIR Bundle (``?at=``, ``?patient=``)."""
-    at = _evaluation_date()
+    at = evaluation_date_param()
     bundle = _json_body()
     try:
         result = evaluate_bundle(
@@ -155,7 +145,7 @@ def evaluate_posted_bundle() -> ResponseReturnValue:
 @blueprint.get("/api/patients/<patient_id>/evaluation")
 def evaluate_patient(patient_id: str) -> ResponseReturnValue:
     """Evaluate a patient by id from the configured data source (``?at=``)."""
-    at = _evaluation_date()
+    at = evaluation_date_param()
     record = _source().record(_checked_id(patient_id))
     return jsonify(evaluate_record(record, at, config=_config(), terminology=_terminology()))
 
@@ -167,7 +157,7 @@ def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
     The same evaluation written twice leaves one resource: 201 when created, 200 when
     it already existed; ``dry-run`` returns the resource without writing it.
     """
-    at = _evaluation_date()
+    at = evaluation_date_param()
     dry_run = _flag("dry-run")
     source = _source()
     evaluation = run_evaluation(

@@ -18,22 +18,22 @@ service only, no script), and HTML answers ``Cache-Control: no-store``.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, render_template
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from service.cdshooks.security import public_base_url
 from service.criteria import EvaluationConfig
-from service.engine import evaluate_record, parse_evaluation_date
+from service.engine import evaluate_record
 from service.errors import BadRequestError, ServiceError
 from service.mappers import Terminology
 from service.mappers.reading import is_fhir_id
 from service.pages.access import PageUnauthorizedError, record_reader
 from service.pages.links import PAGE_LINK_DEFAULTS, PageLinks
 from service.pages.view import page_view
+from service.query_params import evaluation_date_param
 from service.sources import DemoSource
 
 __all__ = ["PAGE_DEFAULTS", "blueprint", "init_app"]
@@ -70,16 +70,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
 
 
-def _evaluation_date() -> date:
-    text = request.args.get("at")
-    if text is None:
-        return datetime.now(UTC).date()
-    try:
-        return parse_evaluation_date(text)
-    except ValueError as exc:
-        raise BadRequestError(f"parameter 'at': {exc}") from exc
-
-
 def _page_url(patient_id: str, at: str) -> str:
     """The page's own address without its token, as printed on paper."""
     path = f"/patients/{quote(patient_id, safe='')}/evaluation"
@@ -91,7 +81,7 @@ def evaluation(patient_id: str) -> ResponseReturnValue:
     """Render the clinician page of ``patient_id``'s evaluation (``?at=``, ``?token=``)."""
     terminology: Terminology = current_app.extensions["nelm_terminology"]
     reader = record_reader(patient_id, terminology)
-    at = _evaluation_date()
+    at = evaluation_date_param()
     if not is_fhir_id(patient_id):
         raise BadRequestError("a patient id is 1-64 letters, digits, '-' or '.'")
     config: EvaluationConfig = current_app.extensions["nelm_evaluation_config"]

@@ -8,9 +8,16 @@ from datetime import date
 from service.criteria.inputs import ConditionFact, Measurement
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
 from service.criteria.status import Status
-from service.criteria.values import DateSpan, Evidence, days_ago
+from service.criteria.values import DateSpan, Evidence, Interval, days_ago
 
-__all__ = ["fresh_lab_problem", "met", "not_met", "present_only", "unknown"]
+__all__ = [
+    "fresh_lab_problem",
+    "met",
+    "not_met",
+    "present_only",
+    "unknown",
+    "usable_measurement",
+]
 
 
 def _with_remark(criterion: Criterion, status: Status, reason: str) -> str:
@@ -65,6 +72,29 @@ def present_only(facts: Iterable[ConditionFact]) -> tuple[ConditionFact, ...]:
     selects a threshold; a resolved one must not.
     """
     return tuple(fact for fact in facts if fact.present)
+
+
+def usable_measurement(
+    criterion: Criterion,
+    measurement: Measurement | None,
+    name: str,
+    needs: str,
+    evidence: Iterable[Evidence] = (),
+) -> tuple[Measurement, Interval] | CriterionResult:
+    """Return the measurement with its value, or ``unknown`` when it is missing or cannot
+    be interpreted; ``evidence`` is added to that unknown result (e.g. the Condition
+    that chose a threshold)."""
+    extra = list(evidence)
+    if measurement is None:
+        return unknown(criterion, f"no {name} recorded", [needs], extra)
+    if measurement.value is None:
+        return unknown(
+            criterion,
+            f"{name} {measurement.reference} cannot be interpreted: {measurement.problem}",
+            [needs],
+            [measurement.evidence(), *extra],
+        )
+    return measurement, measurement.value
 
 
 def is_fresh(span: DateSpan, max_age_days: int, at: date) -> bool | None:

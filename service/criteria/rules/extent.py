@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from service.criteria.inputs import Measurement
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
-from service.criteria.rules.common import met, not_met, present_only, unknown
+from service.criteria.rules.common import met, not_met, present_only, unknown, usable_measurement
 from service.criteria.rules.tumour import when
 from service.criteria.status import SetStatus, Status
 from service.criteria.values import Evidence
@@ -82,26 +81,18 @@ def liver_limited_disease(criterion: Criterion, context: EvaluationContext) -> C
     return unknown(criterion, reason, [NEEDS_STAGING], evidence)
 
 
-def _burden(context: EvaluationContext) -> Measurement | None:
-    return context.inputs.hepatic_tumour_burden
-
-
 def burden_below(criterion: Criterion, context: EvaluationContext) -> CriterionResult:
     """Decide hepatic tumour burden < limit (% of parenchyma)."""
     limit = criterion.thresholds["limit"].value
-    burden = _burden(context)
-    if burden is None:
-        return unknown(criterion, "no hepatic tumour burden recorded", [NEEDS_BURDEN])
+    checked = usable_measurement(
+        criterion, context.inputs.hepatic_tumour_burden, "hepatic tumour burden", NEEDS_BURDEN
+    )
+    if isinstance(checked, CriterionResult):
+        return checked
+    burden, value = checked
     evidence = [burden.evidence()]
-    if burden.value is None:
-        return unknown(
-            criterion,
-            f"tumour burden {burden.reference} cannot be interpreted: {burden.problem}",
-            [NEEDS_BURDEN],
-            evidence,
-        )
     shown = f"hepatic tumour burden {burden.display} ({when(burden.date)})"
-    status = burden.value.decide("<", limit)
+    status = value.decide("<", limit)
     if status is Status.MET:
         return met(criterion, f"{shown} is below {limit} %", evidence)
     if status is Status.NOT_MET:
@@ -116,24 +107,20 @@ def burden_with_refractory_syndrome(
     hormonal syndrome. An interval decides only if every band it touches agrees."""
     limit = criterion.thresholds["limit"].value
     extended = criterion.thresholds["limit_with_refractory_syndrome"].value
-    burden = _burden(context)
-    if burden is None:
-        return unknown(criterion, "no hepatic tumour burden recorded", [NEEDS_BURDEN])
+    checked = usable_measurement(
+        criterion, context.inputs.hepatic_tumour_burden, "hepatic tumour burden", NEEDS_BURDEN
+    )
+    if isinstance(checked, CriterionResult):
+        return checked
+    burden, value = checked
     evidence = [burden.evidence()]
-    if burden.value is None:
-        return unknown(
-            criterion,
-            f"tumour burden {burden.reference} cannot be interpreted: {burden.problem}",
-            [NEEDS_BURDEN],
-            evidence,
-        )
     syndrome = context.inputs.refractory_hormonal_syndrome
     shown = f"hepatic tumour burden {burden.display} ({when(burden.date)})"
     answers: dict[Status, str] = {}
     needs: list[str] = []
-    if burden.value.overlaps(None, limit):
+    if value.overlaps(None, limit):
         answers[Status.MET] = f"{shown} is below {limit} %"
-    if burden.value.overlaps(limit, extended):
+    if value.overlaps(limit, extended):
         if syndrome is not None:
             evidence.append(syndrome.evidence())
         if syndrome is None or syndrome.value is None:
@@ -152,7 +139,7 @@ def burden_with_refractory_syndrome(
                 Status.NOT_MET,
                 f"{shown} is {limit} % or more and the hormonal syndrome is not refractory",
             )
-    if burden.value.overlaps(extended, None):
+    if value.overlaps(extended, None):
         answers.setdefault(Status.NOT_MET, f"{shown} is {extended} % or more")
     if len(answers) == 1:
         ((status, reason),) = answers.items()

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
-from service.criteria.rules.common import fresh_lab_problem, met, not_met, present_only, unknown
+from service.criteria.rules.common import (
+    fresh_lab_problem,
+    met,
+    not_met,
+    present_only,
+    unknown,
+    usable_measurement,
+)
 from service.criteria.rules.tumour import when
 from service.criteria.status import Status
 from service.criteria.values import Evidence, format_decimal
@@ -108,19 +115,15 @@ def future_liver_remnant(criterion: Criterion, context: EvaluationContext) -> Cr
     else:
         threshold = criterion.thresholds["normal_liver"].value
         liver = "normal liver (no cirrhosis, steatosis or toxic injury recorded)"
-    remnant = inputs.future_liver_remnant
-    if remnant is None:
-        return unknown(criterion, "no future liver remnant recorded", [NEEDS_FLR], liver_evidence)
+    checked = usable_measurement(
+        criterion, inputs.future_liver_remnant, "future liver remnant", NEEDS_FLR, liver_evidence
+    )
+    if isinstance(checked, CriterionResult):
+        return checked
+    remnant, value = checked
     evidence = [remnant.evidence(), *liver_evidence]
-    if remnant.value is None:
-        return unknown(
-            criterion,
-            f"future liver remnant {remnant.reference} cannot be interpreted: {remnant.problem}",
-            [NEEDS_FLR],
-            evidence,
-        )
     shown = f"future liver remnant {remnant.display} ({when(remnant.date)})"
-    status = remnant.value.decide(">=", threshold)
+    status = value.decide(">=", threshold)
     if status is Status.MET:
         return met(criterion, f"{shown} is at least {threshold} % for a {liver}", evidence)
     if status is Status.NOT_MET:

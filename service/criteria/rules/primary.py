@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.criteria.inputs import ProcedureFact
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
 from service.criteria.rules.common import met, not_met, unknown
 from service.criteria.rules.tumour import when
@@ -14,17 +15,23 @@ NEEDS_RESECTION_DATE = "date of the primary tumour resection"
 NEEDS_RESECTABLE = "MDT assessment whether the primary tumour is resectable"
 
 
+def _resection_recorded(
+    criterion: Criterion, resections: tuple[ProcedureFact, ...]
+) -> CriterionResult:
+    latest = resections[-1]
+    return met(
+        criterion,
+        f"resection of the primary recorded: {latest.display} ({when(latest.date)})",
+        [latest.evidence()],
+    )
+
+
 def primary_resected(criterion: Criterion, context: EvaluationContext) -> CriterionResult:
     """Decide that the primary was resected: a completed Procedure (dated or not) wins,
     else the latest ``primary-resected`` assessment decides."""
     inputs = context.inputs
     if inputs.primary_resections:
-        latest = inputs.primary_resections[-1]
-        return met(
-            criterion,
-            f"resection of the primary recorded: {latest.display} ({when(latest.date)})",
-            [latest.evidence()],
-        )
+        return _resection_recorded(criterion, inputs.primary_resections)
     assessment = inputs.primary_resected
     if assessment is None:
         return unknown(criterion, "no resection of the primary recorded", [NEEDS_RESECTION])
@@ -114,12 +121,7 @@ def primary_resected_or_resectable(
     """
     inputs = context.inputs
     if inputs.primary_resections:
-        latest = inputs.primary_resections[-1]
-        return met(
-            criterion,
-            f"resection of the primary recorded: {latest.display} ({when(latest.date)})",
-            [latest.evidence()],
-        )
+        return _resection_recorded(criterion, inputs.primary_resections)
     resected = inputs.primary_resected
     if resected is not None and resected.value is True:
         return met(
