@@ -10,18 +10,18 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from service import __version__
-from service.criteria import DEFAULT_SETS, CriteriaSet, EvaluationConfig
+from service.app_services import evaluation_config, patient_source, terminology
+from service.criteria import DEFAULT_SETS, CriteriaSet
 from service.engine import (
     evaluate_bundle,
     evaluate_record,
     run_evaluation,
 )
 from service.errors import BadRequestError, NotFoundError, ServiceError, UnprocessableError
-from service.mappers import BundleError, Terminology, load_bundle_json
-from service.mappers.reading import is_fhir_id
-from service.query_params import evaluation_date_param
+from service.mappers import BundleError, load_bundle_json
+from service.query_params import checked_patient_id, evaluation_date_param
 from service.result_json import evaluation_to_json
-from service.sources import DemoSource, PatientSource
+from service.sources import DemoSource
 from service.writeback import build_risk_assessment, risk_assessment_id
 
 __all__ = ["blueprint"]
@@ -54,27 +54,6 @@ def _flag(name: str) -> bool:
     if value not in ("true", "false"):
         raise BadRequestError(f"parameter '{name}' must be true or false")
     return value == "true"
-
-
-def _checked_id(patient_id: str) -> str:
-    if not is_fhir_id(patient_id):
-        raise BadRequestError("a patient id is 1-64 letters, digits, '-' or '.'")
-    return patient_id
-
-
-def _source() -> PatientSource:
-    source: PatientSource = current_app.extensions["nelm_source"]
-    return source
-
-
-def _config() -> EvaluationConfig:
-    config: EvaluationConfig = current_app.extensions["nelm_evaluation_config"]
-    return config
-
-
-def _terminology() -> Terminology:
-    terminology: Terminology = current_app.extensions["nelm_terminology"]
-    return terminology
 
 
 def _describe_set(criteria_set: CriteriaSet) -> dict[str, Any]:
@@ -116,7 +95,7 @@ def healthz() -> ResponseReturnValue:
 @blueprint.get("/api/criteria-sets")
 def criteria_sets() -> ResponseReturnValue:
     """List the criteria sets with versions, criteria, thresholds and sources."""
-    config = _config()
+    config = evaluation_config()
     limit = {"value": _number(config.bilirubin_upper_limit_mg_dl), "unit": "mg/dL"}
     return jsonify(
         criteriaSets=[_describe_set(s) for s in DEFAULT_SETS],
@@ -135,7 +114,11 @@ def evaluate_posted_bundle() -> ResponseReturnValue:
     bundle = _json_body()
     try:
         result = evaluate_bundle(
-            bundle, at, request.args.get("patient"), config=_config(), terminology=_terminology()
+            bundle,
+            at,
+            request.args.get("patient"),
+            config=evaluation_config(),
+            terminology=terminology(),
         )
     except BundleError as exc:
         raise UnprocessableError(str(exc)) from exc
@@ -146,8 +129,10 @@ def evaluate_posted_bundle() -> ResponseReturnValue:
 def evaluate_patient(patient_id: str) -> ResponseReturnValue:
     """Evaluate a patient by id from the configured data source (``?at=``)."""
     at = evaluation_date_param()
-    record = _source().record(_checked_id(patient_id))
-    return jsonify(evaluate_record(record, at, config=_config(), terminology=_terminology()))
+    record = patient_source().record(checked_patient_id(patient_id))
+    return jsonify(
+        evaluate_record(record, at, config=evaluation_config(), terminology=terminology())
+    )
 
 
 @blueprint.post("/api/patients/<patient_id>/risk-assessment")
@@ -159,9 +144,12 @@ def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
     """
     at = evaluation_date_param()
     dry_run = _flag("dry-run")
-    source = _source()
+    source = patient_source()
     evaluation = run_evaluation(
-        source.record(_checked_id(patient_id)), at, config=_config(), terminology=_terminology()
+        source.record(checked_patient_id(patient_id)),
+        at,
+        config=evaluation_config(),
+        terminology=terminology(),
     )
     metastases = evaluation.inputs.liver_metastases
     resource = build_risk_assessment(
@@ -182,7 +170,7 @@ def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
 @blueprint.get("/api/patients")
 def list_patients() -> ResponseReturnValue:
     """List the patients of the embedded demo store (not offered for a FHIR server)."""
-    source = _source()
+    source = patient_source()
     if not isinstance(source, DemoSource):
         raise NotFoundError("patient listing is offered only on the embedded demo store")
     return jsonify(patients=source.store.patient_ids())
@@ -191,7 +179,7 @@ def list_patients() -> ResponseReturnValue:
 @blueprint.get("/readyz")
 def readyz() -> ResponseReturnValue:
     """Say whether the data source answers (the FHIR server's CapabilityStatement)."""
-    source = _source()
+    source = patient_source()
     ready, detail = source.ready()
     body = {"status": "ready" if ready else "not_ready", "source": source.name, "detail": detail}
     return jsonify(body), 200 if ready else 503

@@ -8,8 +8,9 @@ from flask import request
 
 from service.engine import parse_evaluation_date
 from service.errors import BadRequestError
+from service.mappers.reading import is_fhir_id
 
-__all__ = ["evaluation_date_param"]
+__all__ = ["checked_patient_id", "evaluation_date_param"]
 
 
 def evaluation_date_param() -> date:
@@ -24,3 +25,10 @@ def evaluation_date_param() -> date:
         return parse_evaluation_date(text)
     except ValueError as exc:
         raise BadRequestError(f"parameter 'at': {exc}") from exc
+
+
+def checked_patient_id(patient_id: str) -> str:
+    """Return ``patient_id`` if it is a FHIR id, else raise :class:`BadRequestError`."""
+    if not is_fhir_id(patient_id):
+        raise BadRequestError("a patient id is 1-64 letters, digits, '-' or '.'")
+    return patient_id

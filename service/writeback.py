@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from service.criteria import DEFAULT_SETS
+
 __all__ = [
     "ASSESSMENT_SYSTEM",
     "DEFAULT_DEVICE_REFERENCE",
@@ -57,12 +59,7 @@ MDT_STATEMENT = (
 IDENTIFIER_SCHEME = "nelm-cds/evaluation-identifier/1"
 """Part of the digest input: bump it if the canonical form below ever changes."""
 
-SET_TITLES: Mapping[str, str] = {
-    "milan-net": "Liver transplantation, Milan-NET criteria",
-    "enets": "Liver transplantation, ENETS 2016 guidance",
-    "unos": "Liver transplantation, OPTN/UNOS MELD-exception criteria",
-    "resection": "Curative-intent hepatic resection (± ablation)",
-}
+SET_TITLES: Mapping[str, str] = {s.id: s.title for s in DEFAULT_SETS}
 """The criteria sets the CodeSystem has outcome codes for (criteria.md §4)."""
 
 STATUS_TEXT: Mapping[str, str] = {

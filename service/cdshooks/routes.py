@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from service.app_services import evaluation_config, terminology
 from service.cdshooks import CDS_HOOKS_DEFAULTS
 from service.cdshooks.cards import build_card, has_net_liver_metastasis
 from service.cdshooks.discovery import (
@@ -41,10 +42,8 @@ from service.cdshooks.security import (
     CdsTokenValidator,
     public_base_url,
 )
-from service.criteria import EvaluationConfig
 from service.engine import run_evaluation
 from service.errors import NotFoundError, ServiceError
-from service.mappers import Terminology
 from service.pages.links import PageLinks
 from service.result_json import evaluation_to_json
 from service.settings import SettingError, allowlist_from, fhir_timeouts
@@ -164,16 +163,6 @@ def _json_body() -> Any:
     return load_json_body(request.get_data(cache=False))
 
 
-def _terminology() -> Terminology:
-    terminology: Terminology = current_app.extensions["nelm_terminology"]
-    return terminology
-
-
-def _evaluation_config() -> EvaluationConfig:
-    config: EvaluationConfig = current_app.extensions["nelm_evaluation_config"]
-    return config
-
-
 def _smart_launch() -> bool:
     """Say whether cards link to the SMART launch (set up and its routes registered)."""
     return bool(current_app.config.get("SMART_CLIENT_ID")) and "smart" in current_app.blueprints
@@ -192,7 +181,7 @@ def _page_token(patient_id: str) -> str | None:
 def discovery() -> ResponseReturnValue:
     """List the CDS Services (CDS Hooks discovery)."""
     _authenticate()
-    return jsonify(discovery_response(_terminology()))
+    return jsonify(discovery_response(terminology()))
 
 
 @blueprint.post("/cds-services/<service_id>")
@@ -201,11 +190,11 @@ def call_service(service_id: str) -> ResponseReturnValue:
     _authenticate()
     _known_service(service_id)
     hook_request = parse_hook_request(_json_body(), hook=HOOK, prefetch_keys=PREFETCH_KEYS)
-    terminology = _terminology()
+    codes = terminology()
     settings: FetchSettings = current_app.extensions["nelm_cds_fetch"]
-    resolution = resolve_record(hook_request, prefetch_templates(terminology), settings)
+    resolution = resolve_record(hook_request, prefetch_templates(codes), settings)
     evaluation = run_evaluation(
-        resolution.record, today(), config=_evaluation_config(), terminology=terminology
+        resolution.record, today(), config=evaluation_config(), terminology=codes
     )
     if not has_net_liver_metastasis(evaluation.inputs):
         log.info("hook %s: no NET liver metastasis, no card", SERVICE_ID)

@@ -23,6 +23,7 @@ from typing import Protocol, cast
 
 from flask import current_app, request
 
+from service.app_services import patient_source
 from service.errors import ServiceError
 from service.fhir import BearerToken, FhirClient
 from service.mappers import PatientRecord, Terminology
@@ -126,7 +127,7 @@ def record_reader(patient_id: str, terminology: Terminology) -> RecordReader:
     context = current_smart_context()
     if context is not None and context.patient_id == patient_id:
         return _smart_reader(context, terminology)
-    source: PatientSource = current_app.extensions["nelm_source"]
+    source = patient_source()
     if isinstance(source, DemoSource):
         return RecordReader(source.record, None)
     links: PageLinks = current_app.extensions["nelm_page_links"]

@@ -24,16 +24,14 @@ from flask import Blueprint, Flask, Response, current_app, render_template
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from service.app_services import evaluation_config, terminology
 from service.cdshooks.security import public_base_url
-from service.criteria import EvaluationConfig
 from service.engine import evaluate_record
-from service.errors import BadRequestError, ServiceError
-from service.mappers import Terminology
-from service.mappers.reading import is_fhir_id
+from service.errors import ServiceError
 from service.pages.access import PageUnauthorizedError, record_reader
 from service.pages.links import PAGE_LINK_DEFAULTS, PageLinks
 from service.pages.view import page_view
-from service.query_params import evaluation_date_param
+from service.query_params import checked_patient_id, evaluation_date_param
 from service.sources import DemoSource
 
 __all__ = ["PAGE_DEFAULTS", "blueprint", "init_app"]
@@ -79,13 +77,13 @@ def _page_url(patient_id: str, at: str) -> str:
 @blueprint.get("/patients/<patient_id>/evaluation")
 def evaluation(patient_id: str) -> ResponseReturnValue:
     """Render the clinician page of ``patient_id``'s evaluation (``?at=``, ``?token=``)."""
-    terminology: Terminology = current_app.extensions["nelm_terminology"]
-    reader = record_reader(patient_id, terminology)
+    codes = terminology()
+    reader = record_reader(patient_id, codes)
     at = evaluation_date_param()
-    if not is_fhir_id(patient_id):
-        raise BadRequestError("a patient id is 1-64 letters, digits, '-' or '.'")
-    config: EvaluationConfig = current_app.extensions["nelm_evaluation_config"]
-    result = evaluate_record(reader.fetch(patient_id), at, config=config, terminology=terminology)
+    checked_patient_id(patient_id)
+    result = evaluate_record(
+        reader.fetch(patient_id), at, config=evaluation_config(), terminology=codes
+    )
     view = page_view(result, fhir_base=reader.fhir_base)
     return render_template(
         "pages/evaluation.html",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from service.criteria.inputs import Measurement
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
 from service.criteria.rules.common import met, not_met, present_only, unknown, usable_measurement
 from service.criteria.rules.tumour import when
 from service.criteria.status import SetStatus, Status
-from service.criteria.values import Evidence
+from service.criteria.values import Evidence, Interval
 
 NEEDS_STAGING = "staging result for extrahepatic disease (cross-sectional and functional imaging)"
 NEEDS_BURDEN = "hepatic tumour burden (% of liver parenchyma involved)"
@@ -81,12 +82,17 @@ def liver_limited_disease(criterion: Criterion, context: EvaluationContext) -> C
     return unknown(criterion, reason, [NEEDS_STAGING], evidence)
 
 
+def _usable_burden(
+    criterion: Criterion, context: EvaluationContext
+) -> tuple[Measurement, Interval] | CriterionResult:
+    burden = context.inputs.hepatic_tumour_burden
+    return usable_measurement(criterion, burden, "hepatic tumour burden", NEEDS_BURDEN)
+
+
 def burden_below(criterion: Criterion, context: EvaluationContext) -> CriterionResult:
     """Decide hepatic tumour burden < limit (% of parenchyma)."""
     limit = criterion.thresholds["limit"].value
-    checked = usable_measurement(
-        criterion, context.inputs.hepatic_tumour_burden, "hepatic tumour burden", NEEDS_BURDEN
-    )
+    checked = _usable_burden(criterion, context)
     if isinstance(checked, CriterionResult):
         return checked
     burden, value = checked
@@ -107,9 +113,7 @@ def burden_with_refractory_syndrome(
     hormonal syndrome. An interval decides only if every band it touches agrees."""
     limit = criterion.thresholds["limit"].value
     extended = criterion.thresholds["limit_with_refractory_syndrome"].value
-    checked = usable_measurement(
-        criterion, context.inputs.hepatic_tumour_burden, "hepatic tumour burden", NEEDS_BURDEN
-    )
+    checked = _usable_burden(criterion, context)
     if isinstance(checked, CriterionResult):
         return checked
     burden, value = checked
