@@ -10,7 +10,6 @@ Neither ever puts a token in a log line, a message or its ``repr``.
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
@@ -22,12 +21,12 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from service.fhir.allowlist import parse_url, strip_query
+from service.fhir.allowlist import parse_url
 from service.fhir.errors import (
     FhirAuthError,
     FhirInvalidResponseError,
-    FhirUnavailableError,
 )
+from service.fhir.oauth import authorization_server_call
 
 __all__ = ["Auth", "BearerToken", "SmartBackendServices"]
 
@@ -36,7 +35,6 @@ ASSERTION_LIFETIME = 300
 """Seconds a client assertion is valid: SMART allows at most five minutes."""
 REFRESH_MARGIN = 60
 """A cached access token is replaced this many seconds before it expires."""
-_MAX_TOKEN_RESPONSE = 64 * 1024
 
 Algorithm = Literal["RS384", "ES384"]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -217,62 +215,12 @@ class SmartBackendServices:
         return _checked(endpoint)
 
     def _call(self, method: str, url: str, data: dict[str, str] | None = None) -> dict[str, Any]:
-        where = strip_query(url)
-        try:
-            response = self._session.request(
-                method,
-                url,
-                data=data,
-                headers={"Accept": "application/json"},
-                timeout=self._timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-            with response:
-                raw = _read_limited(response, _MAX_TOKEN_RESPONSE)
-        except requests.RequestException as exc:
-            raise FhirUnavailableError(
-                "the authorization server is unreachable", url=where
-            ) from exc
-        status = response.status_code
-        if status in (400, 401, 403):
-            raise FhirAuthError(
-                "the authorization server refused the client", url=where, status=status
-            )
-        if status >= 500 or status == 429:
-            raise FhirUnavailableError("the authorization server failed", url=where, status=status)
-        if status != 200:
-            raise FhirAuthError(
-                f"the authorization server answered {status}", url=where, status=status
-            )
-        return _json_object(raw, where)
+        return authorization_server_call(
+            self._session, method, url, timeout=self._timeout, data=data
+        )
 
 
 def _checked(url: str) -> str:
     """Return ``url`` unchanged (it is the assertion's ``aud``) once it is known safe."""
     parse_url(url, base=False)
     return url
-
-
-def _read_limited(response: requests.Response, limit: int) -> bytes | None:
-    """Return the body, or ``None`` when it is longer than ``limit`` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(chunk_size=16 * 1024):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _json_object(raw: bytes | None, where: str) -> dict[str, Any]:
-    if raw is None:
-        raise FhirInvalidResponseError("the authorization server's answer is too large", url=where)
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise FhirInvalidResponseError("the authorization server sent no JSON", url=where) from exc
-    if not isinstance(body, dict):
-        raise FhirInvalidResponseError("the authorization server sent no JSON object", url=where)
-    return body

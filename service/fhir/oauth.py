@@ -17,6 +17,7 @@ endpoint, never a code, a verifier, a secret or a token.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,6 @@ from typing import Any
 import requests
 
 from service.fhir.allowlist import Allowlist, parse_url, strip_query
-from service.fhir.auth import _json_object, _read_limited
 from service.fhir.errors import (
     FhirAuthError,
     FhirInvalidResponseError,
@@ -33,7 +33,13 @@ from service.fhir.errors import (
     FhirUrlNotAllowedError,
 )
 
-__all__ = ["SmartConfiguration", "TokenResponse", "exchange_code", "smart_configuration"]
+__all__ = [
+    "SmartConfiguration",
+    "TokenResponse",
+    "authorization_server_call",
+    "exchange_code",
+    "smart_configuration",
+]
 
 WELL_KNOWN = "/.well-known/smart-configuration"
 _MAX_ANSWER = 64 * 1024
@@ -81,7 +87,7 @@ def smart_configuration(
     """
     base = allowlist.check(base_url)
     url = f"{base}{WELL_KNOWN}"
-    body = _call(session, "GET", url, timeout=timeout)
+    body = authorization_server_call(session, "GET", url, timeout=timeout)
     endpoints = [
         _endpoint(body, name, url, allow_http=allowlist.allow_http)
         for name in ("authorization_endpoint", "token_endpoint")
@@ -135,14 +141,16 @@ def exchange_code(
         auth = (client_id, client_secret)
     else:
         form["client_id"] = client_id
-    body = _call(session, "POST", token_endpoint, timeout=timeout, data=form, auth=auth)
+    body = authorization_server_call(
+        session, "POST", token_endpoint, timeout=timeout, data=form, auth=auth
+    )
     return _token_response(body, strip_query(token_endpoint))
 
 
 # --- helpers --------------------------------------------------------------------------
 
 
-def _call(
+def authorization_server_call(
     session: requests.Session | None,
     method: str,
     url: str,
@@ -151,6 +159,12 @@ def _call(
     data: dict[str, str] | None = None,
     auth: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
+    """Call an OAuth authorization server (token endpoint, SMART configuration).
+
+    No redirects, a (connect, read) timeout, at most 64 KiB read; answers map to the
+    FHIR error tree (timeouts are marked ``timed_out``; a 400/401/403 keeps the OAuth
+    ``error`` code). A ``session`` of ``None`` uses a one-off session.
+    """
     where = strip_query(url)
     http = session or requests.Session()
     try:
@@ -250,3 +264,27 @@ def _token_response(body: dict[str, Any], where: str) -> TokenResponse:
         scope=scope if isinstance(scope, str) else None,
         patient=patient or None,
     )
+
+
+def _read_limited(response: requests.Response, limit: int) -> bytes | None:
+    """Return the body, or ``None`` when it is longer than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=16 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_object(raw: bytes | None, where: str) -> dict[str, Any]:
+    if raw is None:
+        raise FhirInvalidResponseError("the authorization server's answer is too large", url=where)
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise FhirInvalidResponseError("the authorization server sent no JSON", url=where) from exc
+    if not isinstance(body, dict):
+        raise FhirInvalidResponseError("the authorization server sent no JSON object", url=where)
+    return body
