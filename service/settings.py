@@ -8,6 +8,7 @@ Backend Services (``FHIR_CLIENT_ID`` + ``FHIR_PRIVATE_KEY_FILE`` + ``FHIR_KEY_ID
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,16 @@ from service.fhir import Allowlist, Auth, BearerToken, FhirClient, SmartBackendS
 from service.mappers import Terminology
 from service.sources import DemoSource, FhirSource, PatientSource
 
-__all__ = ["SettingError", "allowlist_from", "build_source", "fhir_timeouts"]
+__all__ = [
+    "SettingError",
+    "allowlist_from",
+    "build_source",
+    "fhir_timeouts",
+    "flag_setting",
+    "number_setting",
+    "setting_name",
+    "text_setting",
+]
 
 SOURCE_DEFAULTS: dict[str, Any] = {
     "FHIR_BASE_URL": None,
@@ -43,42 +53,77 @@ class SettingError(ValueError):
     """A setting is missing or invalid; the message names it (``NELM_CDS_<NAME>``)."""
 
 
-def _text(config: Mapping[str, Any], name: str) -> str | None:
+def setting_name(name: str) -> str:
+    """Return the environment variable that sets config key ``name``."""
+    return f"NELM_CDS_{name}"
+
+
+def text_setting(config: Mapping[str, Any], name: str) -> str | None:
+    """Return a string setting stripped, or ``None`` when unset or blank."""
     value = config.get(name)
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise SettingError(f"NELM_CDS_{name} must be a string")
-    return value.strip()
+        raise SettingError(f"{setting_name(name)} must be a string")
+    return value.strip() or None
 
 
-def _number(config: Mapping[str, Any], name: str, kind: type[float] | type[int]) -> Any:
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def flag_setting(config: Mapping[str, Any], name: str, default: bool = False) -> bool:
+    """Return a yes/no setting; anything but true/false/yes/no/on/off/1/0 is an error."""
+    value = config.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise SettingError(f"{setting_name(name)} must be true or false")
+
+
+def number_setting(
+    config: Mapping[str, Any],
+    name: str,
+    *,
+    integer: bool,
+    zero_allowed: bool,
+    default: float | None = None,
+) -> Any:
+    """Return a finite, non-negative number setting (an int when ``integer``)."""
+    value = config.get(name, default)
     try:
-        value = kind(config[name])
+        if isinstance(value, bool):
+            raise TypeError(name)
+        number = int(value) if integer else float(value)
     except (TypeError, ValueError) as exc:
-        raise SettingError(f"NELM_CDS_{name} must be a number") from exc
-    if value < 0 or (kind is float and value == 0):
-        raise SettingError(f"NELM_CDS_{name} must be positive")
-    return value
+        kind = "a whole number" if integer else "a number"
+        raise SettingError(f"{setting_name(name)} must be {kind}") from exc
+    if not math.isfinite(number) or number < 0 or (number == 0 and not zero_allowed):
+        rule = "zero or more" if zero_allowed else "positive"
+        raise SettingError(f"{setting_name(name)} must be {rule}")
+    return number
 
 
 def fhir_timeouts(config: Mapping[str, Any]) -> tuple[float, float]:
     """Return the (connect, read) timeout in seconds for FHIR calls."""
     return (
-        _number(config, "FHIR_CONNECT_TIMEOUT", float),
-        _number(config, "FHIR_READ_TIMEOUT", float),
+        number_setting(config, "FHIR_CONNECT_TIMEOUT", integer=False, zero_allowed=False),
+        number_setting(config, "FHIR_READ_TIMEOUT", integer=False, zero_allowed=False),
     )
 
 
 def allowlist_from(config: Mapping[str, Any]) -> Allowlist:
     """Return the FHIR allowlist: ``FHIR_ALLOWLIST`` (comma-separated base URLs), else
     the configured base URL, else nothing."""
-    listed = _text(config, "FHIR_ALLOWLIST")
-    base = _text(config, "FHIR_BASE_URL")
+    listed = text_setting(config, "FHIR_ALLOWLIST")
+    base = text_setting(config, "FHIR_BASE_URL")
     entries = [e.strip() for e in listed.split(",") if e.strip()] if listed else []
     if not entries and base:
         entries = [base]
-    allow_http = str(config.get("FHIR_ALLOW_HTTP", False)).lower() in ("true", "1", "yes")
+    allow_http = flag_setting(config, "FHIR_ALLOW_HTTP")
     try:
         return Allowlist(entries, allow_http=allow_http)
     except ValueError as exc:
@@ -86,15 +131,18 @@ def allowlist_from(config: Mapping[str, Any]) -> Allowlist:
 
 
 def _auth(config: Mapping[str, Any], timeout: tuple[float, float]) -> Auth | None:
-    token = _text(config, "FHIR_TOKEN")
-    client_id = _text(config, "FHIR_CLIENT_ID")
+    token = text_setting(config, "FHIR_TOKEN")
+    client_id = text_setting(config, "FHIR_CLIENT_ID")
     if token and client_id:
         raise SettingError("set NELM_CDS_FHIR_TOKEN or NELM_CDS_FHIR_CLIENT_ID, not both")
     if token:
         return BearerToken(token)
     if not client_id:
         return None
-    key_file, kid = _text(config, "FHIR_PRIVATE_KEY_FILE"), _text(config, "FHIR_KEY_ID")
+    key_file, kid = (
+        text_setting(config, "FHIR_PRIVATE_KEY_FILE"),
+        text_setting(config, "FHIR_KEY_ID"),
+    )
     if not key_file or not kid:
         raise SettingError(
             "SMART Backend Services needs NELM_CDS_FHIR_PRIVATE_KEY_FILE and NELM_CDS_FHIR_KEY_ID"
@@ -108,9 +156,9 @@ def _auth(config: Mapping[str, Any], timeout: tuple[float, float]) -> Auth | Non
             client_id,
             key,
             kid=kid,
-            scope=_text(config, "FHIR_SCOPE") or SOURCE_DEFAULTS["FHIR_SCOPE"],
-            alg=_text(config, "FHIR_ALG") or "RS384",
-            token_url=_text(config, "FHIR_TOKEN_URL"),  # None: discovered from the server
+            scope=text_setting(config, "FHIR_SCOPE") or SOURCE_DEFAULTS["FHIR_SCOPE"],
+            alg=text_setting(config, "FHIR_ALG") or "RS384",
+            token_url=text_setting(config, "FHIR_TOKEN_URL"),  # None: discovered from the server
             timeout=timeout,
         )
     except ValueError as exc:
@@ -119,7 +167,7 @@ def _auth(config: Mapping[str, Any], timeout: tuple[float, float]) -> Auth | Non
 
 def build_source(config: Mapping[str, Any], terminology: Terminology) -> PatientSource:
     """Return the demo store, or a FHIR source for ``FHIR_BASE_URL``."""
-    base_url = _text(config, "FHIR_BASE_URL")
+    base_url = text_setting(config, "FHIR_BASE_URL")
     if base_url is None:
         return DemoSource(DemoStore.load())
     allowlist = allowlist_from(config)
@@ -131,6 +179,6 @@ def build_source(config: Mapping[str, Any], terminology: Terminology) -> Patient
         allowlist=allowlist,
         auth=_auth(config, timeout),
         timeout=timeout,
-        retries=_number(config, "FHIR_RETRIES", int),
+        retries=number_setting(config, "FHIR_RETRIES", integer=True, zero_allowed=True),
     )
     return FhirSource(client, terminology)

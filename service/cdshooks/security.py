@@ -79,7 +79,13 @@ from service.cdshooks.replay import (
 )
 from service.fhir.allowlist import Allowlist
 from service.fhir.errors import FhirUrlNotAllowedError
-from service.settings import SettingError
+from service.settings import (
+    SettingError,
+    flag_setting,
+    number_setting,
+    setting_name,
+    text_setting,
+)
 
 __all__ = [
     "CDS_SECURITY_DEFAULTS",
@@ -109,7 +115,6 @@ CDS_SECURITY_DEFAULTS: dict[str, Any] = {
 MAX_TOKEN_CHARS = 16 * 1024
 MAX_JTI_CHARS = 1024
 _SOURCES = ("jwks", "jwks_file", "jku")
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 def _shown(value: object) -> str:
@@ -121,72 +126,35 @@ def _shown(value: object) -> str:
 # --- settings -------------------------------------------------------------------------
 
 
-def _setting(name: str) -> str:
-    return f"NELM_CDS_{name}"
-
-
-def _number(config: Mapping[str, Any], name: str, *, integer: bool, zero: bool) -> float:
-    value = config.get(name, CDS_SECURITY_DEFAULTS[name])
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        number = int(value) if integer else float(value)
-    except (TypeError, ValueError) as exc:
-        kind = "a whole number of seconds" if integer else "a number of seconds"
-        raise SettingError(f"{_setting(name)} must be {kind}") from exc
-    if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
-        raise SettingError(f"{_setting(name)} must be {'zero or more' if zero else 'positive'}")
-    return number
-
-
-def _flag(config: Mapping[str, Any], name: str) -> bool:
-    value = config.get(name, CDS_SECURITY_DEFAULTS[name])
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise SettingError(f"{_setting(name)} must be true or false")
-
-
-def _optional_text(config: Mapping[str, Any], name: str) -> str | None:
-    value = config.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise SettingError(f"{_setting(name)} must be a string")
-    return value.strip() or None
-
-
 def public_base_url(config: Mapping[str, Any]) -> str:
     """Return ``PUBLIC_BASE_URL`` without its trailing slash: the URL clients reach the
     service at, from which token audiences are built (default ``http://127.0.0.1:8080``)."""
-    value = _optional_text(config, "PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL
+    value = text_setting(config, "PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL
     url = value.rstrip("/")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:
-        raise SettingError(f"{_setting('PUBLIC_BASE_URL')} is not a URL") from exc
+        raise SettingError(f"{setting_name('PUBLIC_BASE_URL')} is not a URL") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingError(f"{_setting('PUBLIC_BASE_URL')} must be an http(s) URL with a host")
+        raise SettingError(f"{setting_name('PUBLIC_BASE_URL')} must be an http(s) URL with a host")
     if parts.query or parts.fragment or "@" in parts.netloc or "?" in url or "#" in url:
         raise SettingError(
-            f"{_setting('PUBLIC_BASE_URL')} cannot hold credentials, a query or a fragment"
+            f"{setting_name('PUBLIC_BASE_URL')} cannot hold credentials, a query or a fragment"
         )
     return url
 
 
 def _jku_allowlist(config: Mapping[str, Any]) -> Allowlist:
-    listed = _optional_text(config, "CDS_JKU_ALLOWLIST") or ""
+    listed = text_setting(config, "CDS_JKU_ALLOWLIST") or ""
     try:
         return Allowlist(entry.strip() for entry in listed.split(",") if entry.strip())
     except ValueError as exc:
-        raise SettingError(f"{_setting('CDS_JKU_ALLOWLIST')}: {exc}") from exc
+        raise SettingError(f"{setting_name('CDS_JKU_ALLOWLIST')}: {exc}") from exc
 
 
 def _issuer_table(config: Mapping[str, Any]) -> dict[str, Any]:
-    name = _setting("CDS_ISSUERS")
+    name = setting_name("CDS_ISSUERS")
     value = config.get("CDS_ISSUERS")
     if value is None or value == "":
         return {}
@@ -201,7 +169,7 @@ def _issuer_table(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _static_keys(iss: str, data: object, where: str) -> StaticKeys:
-    name = _setting("CDS_ISSUERS")
+    name = setting_name("CDS_ISSUERS")
     try:
         keys = parse_jwks(data)
     except ValueError as exc:
@@ -215,7 +183,7 @@ def _static_keys(iss: str, data: object, where: str) -> StaticKeys:
 
 
 def _read_jwks_file(iss: str, path: object) -> object:
-    name = _setting("CDS_ISSUERS")
+    name = setting_name("CDS_ISSUERS")
     if not isinstance(path, str) or not path:
         raise SettingError(f"{name}: issuer {iss!r}: jwks_file must be a path")
     try:
@@ -237,12 +205,30 @@ class TrustedIssuer:
 
 
 def _issuers(config: Mapping[str, Any]) -> dict[str, TrustedIssuer]:
-    name = _setting("CDS_ISSUERS")
+    name = setting_name("CDS_ISSUERS")
     table = _issuer_table(config)
     allowlist = _jku_allowlist(config)
-    timeout = _number(config, "CDS_JWKS_TIMEOUT_SECONDS", integer=False, zero=False)
-    cache_seconds = _number(config, "CDS_JWKS_CACHE_SECONDS", integer=False, zero=False)
-    min_refresh = _number(config, "CDS_JWKS_MIN_REFRESH_SECONDS", integer=False, zero=True)
+    timeout = number_setting(
+        config,
+        "CDS_JWKS_TIMEOUT_SECONDS",
+        integer=False,
+        zero_allowed=False,
+        default=CDS_SECURITY_DEFAULTS["CDS_JWKS_TIMEOUT_SECONDS"],
+    )
+    cache_seconds = number_setting(
+        config,
+        "CDS_JWKS_CACHE_SECONDS",
+        integer=False,
+        zero_allowed=False,
+        default=CDS_SECURITY_DEFAULTS["CDS_JWKS_CACHE_SECONDS"],
+    )
+    min_refresh = number_setting(
+        config,
+        "CDS_JWKS_MIN_REFRESH_SECONDS",
+        integer=False,
+        zero_allowed=True,
+        default=CDS_SECURITY_DEFAULTS["CDS_JWKS_MIN_REFRESH_SECONDS"],
+    )
     issuers: dict[str, TrustedIssuer] = {}
     for iss, source in table.items():
         if not isinstance(iss, str) or not iss.strip():
@@ -266,7 +252,7 @@ def _issuers(config: Mapping[str, Any]) -> dict[str, TrustedIssuer]:
             except FhirUrlNotAllowedError as exc:
                 raise SettingError(
                     f"{name}: issuer {iss!r}: jku {jku} is refused ({exc.message}); "
-                    f"list its prefix in {_setting('CDS_JKU_ALLOWLIST')}"
+                    f"list its prefix in {setting_name('CDS_JKU_ALLOWLIST')}"
                 ) from exc
             keys = RemoteKeys(
                 jku, timeout=timeout, cache_seconds=cache_seconds, min_refresh_seconds=min_refresh
@@ -276,13 +262,13 @@ def _issuers(config: Mapping[str, Any]) -> dict[str, TrustedIssuer]:
 
 
 def _replay_cache(config: Mapping[str, Any], clock: Callable[[], float]) -> ReplayCache:
-    url = _optional_text(config, "REDIS_URL")
+    url = text_setting(config, "REDIS_URL")
     if url is None:
         return MemoryReplayCache(clock=clock)
     try:
         return RedisReplayCache(url, clock=clock)
     except ValueError as exc:
-        raise SettingError(f"{_setting('REDIS_URL')}: {exc}") from exc
+        raise SettingError(f"{setting_name('REDIS_URL')}: {exc}") from exc
 
 
 # --- validation -----------------------------------------------------------------------
@@ -341,9 +327,21 @@ class CdsTokenValidator:
         """
         public_base_url(config)  # fail at start-up, not on the first call
         issuers = _issuers(config)
-        skew = _number(config, "CDS_CLOCK_SKEW_SECONDS", integer=True, zero=True)
-        lifetime = _number(config, "CDS_MAX_TOKEN_LIFETIME_SECONDS", integer=True, zero=False)
-        require_jti = _flag(config, "CDS_REQUIRE_JTI")
+        skew = number_setting(
+            config,
+            "CDS_CLOCK_SKEW_SECONDS",
+            integer=True,
+            zero_allowed=True,
+            default=CDS_SECURITY_DEFAULTS["CDS_CLOCK_SKEW_SECONDS"],
+        )
+        lifetime = number_setting(
+            config,
+            "CDS_MAX_TOKEN_LIFETIME_SECONDS",
+            integer=True,
+            zero_allowed=False,
+            default=CDS_SECURITY_DEFAULTS["CDS_MAX_TOKEN_LIFETIME_SECONDS"],
+        )
+        require_jti = flag_setting(config, "CDS_REQUIRE_JTI", default=True)
         replay_cache = _replay_cache(config, clock)
         if not issuers:
             log.warning("NELM_CDS_CDS_ISSUERS is empty: every CDS Hooks call will get 401")

@@ -51,7 +51,7 @@ from service.fhir import (
     smart_configuration,
 )
 from service.mappers.reading import is_fhir_id
-from service.settings import SettingError, allowlist_from, fhir_timeouts
+from service.settings import SettingError, allowlist_from, fhir_timeouts, text_setting
 from service.smart import DEFAULT_SMART_SCOPE
 from service.smart.context import SESSION_ID, SmartContext
 from service.smart.errors import SmartLaunchError, SmartNotConfiguredError, SmartUpstreamError
@@ -85,15 +85,6 @@ CALLBACK_PATH = "/smart/callback"
 log = logging.getLogger(__name__)
 
 
-def _text(config: Mapping[str, Any], name: str) -> str | None:
-    value = config.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise SettingError(f"NELM_CDS_{name} must be a string")
-    return value.strip() or None
-
-
 @dataclass(frozen=True)
 class SmartSettings:
     """The SMART launch settings, checked (bad ones raise :class:`SettingError`)."""
@@ -111,17 +102,17 @@ class SmartSettings:
     def from_config(cls, config: Mapping[str, Any]) -> SmartSettings:
         """Read ``SMART_*``, ``PUBLIC_BASE_URL`` and the FHIR allowlist and timeouts."""
         base = public_base_url(config)
-        redirect_uri = _text(config, "SMART_REDIRECT_URI") or base + CALLBACK_PATH
+        redirect_uri = text_setting(config, "SMART_REDIRECT_URI") or base + CALLBACK_PATH
         try:
             parse_url(redirect_uri, base=False, allow_http=True)
         except FhirUrlNotAllowedError as exc:
             raise SettingError(f"NELM_CDS_SMART_REDIRECT_URI: {exc.message}") from exc
-        scope = " ".join((_text(config, "SMART_SCOPE") or DEFAULT_SMART_SCOPE).split())
+        scope = " ".join((text_setting(config, "SMART_SCOPE") or DEFAULT_SMART_SCOPE).split())
         if "launch" not in scope.split():
             raise SettingError("NELM_CDS_SMART_SCOPE must include launch (EHR launch)")
         return cls(
-            client_id=_text(config, "SMART_CLIENT_ID"),
-            client_secret=_text(config, "SMART_CLIENT_SECRET"),
+            client_id=text_setting(config, "SMART_CLIENT_ID"),
+            client_secret=text_setting(config, "SMART_CLIENT_SECRET"),
             redirect_uri=redirect_uri,
             scope=scope,
             allowlist=allowlist_from(config),

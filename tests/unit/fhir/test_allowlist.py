@@ -143,3 +143,17 @@ def test_the_app_reads_the_http_opt_in_from_its_settings() -> None:
         }
     )
     assert app.extensions["nelm_source"].name == "fhir"
+
+
+def test_a_mistyped_http_opt_in_is_refused_not_read_as_false() -> None:
+    from service.app import create_app
+
+    with pytest.raises(ValueError, match="NELM_CDS_FHIR_ALLOW_HTTP must be true or false"):
+        create_app(
+            {
+                "TESTING": True,
+                "FHIR_BASE_URL": "http://hapi:8080/fhir",
+                "FHIR_ALLOW_HTTP": "ture",
+                "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            }
+        )
