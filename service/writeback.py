@@ -1,9 +1,13 @@
 """Build the FHIR R4 RiskAssessment written back for an evaluation (interfaces.md §5).
 
-Pure: standard library only, no I/O. The caller (the API layer) supplies the evaluation
-result of interfaces.md §1, the time of the evaluation, the Device that stands for the
-service and, when known, the liver-metastasis Condition, and POSTs the resource with an
-``If-None-Exist`` header of :func:`conditional_create_query`.
+Pure: no I/O. The caller (the API layer) supplies the evaluation result of
+interfaces.md §1, the time of the evaluation, the Device that stands for the service
+and, when known, the liver-metastasis Condition. The service writes the resource with
+``PUT RiskAssessment/{risk_assessment_id(resource)}``: the id comes from the
+identifier, so the same evaluation lands on one resource, under retries too, and on
+servers whose identifier search ignores RiskAssessment. :func:`conditional_create_query`
+gives the ``If-None-Exist`` search for clients that prefer a conditional create on
+servers where that search works.
 
 Decisions the caller must know:
 

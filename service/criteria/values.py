@@ -61,10 +61,6 @@ class DateSpan:
         """Say whether every day of the span is after ``day``."""
         return self.earliest > day
 
-    def age_in_days_range(self, at: date) -> tuple[int, int]:
-        """Return (fewest, most) whole days from the span to ``at``."""
-        return (at - self.latest).days, (at - self.earliest).days
-
 
 def parse_fhir_date(text: str) -> DateSpan:
     """Parse a FHIR date, dateTime or instant into the span of days it covers.
