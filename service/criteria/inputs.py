@@ -110,7 +110,15 @@ class Finding(Generic[T]):
 
 @dataclass(frozen=True)
 class ConditionFact:
-    """A Condition the service recognised, with the code that matched."""
+    """A Condition the service recognised, with the code that matched.
+
+    ``present`` is criteria.md §3's "counts as present". The mappers put only present
+    facts in the presence-based fields (extrahepatic metastases, liver disease,
+    portal-hypertension signs, carcinoid heart disease) and facts of any clinical
+    status in the tumour descriptors (primary sites, neuroendocrine carcinoma). The
+    rules still test ``present`` for the presence-based fields, so inputs built by
+    other means cannot make a resolved Condition count.
+    """
 
     reference: str
     date: DateSpan | None
