@@ -7,9 +7,10 @@ from typing import Any
 
 from service import ENGINE_NAME, __version__
 from service.criteria import CriterionResult, Evaluation, SetResult
+from service.criteria.decisive import DecisiveData, ItemImpact, decisive_data
 from service.criteria.values import Evidence, EvidenceValue
 
-__all__ = ["evaluation_to_json"]
+__all__ = ["decisive_to_json", "evaluation_to_json"]
 
 
 def _json_value(value: EvidenceValue) -> Any:
@@ -53,6 +54,25 @@ def _assessment(result: SetResult) -> dict[str, Any]:
     }
 
 
+def _impact(impact: ItemImpact) -> dict[str, Any]:
+    return {
+        "key": impact.item.key,
+        "label": impact.item.label,
+        "couldChange": list(impact.changes),
+        "decides": list(impact.decides),
+        "askedBy": [{"criteriaSet": s, "criterion": c} for s, c in impact.asked_by],
+    }
+
+
+def decisive_to_json(decisive: DecisiveData) -> dict[str, Any]:
+    """Return the optional ``decisiveData`` member: what would change the verdict."""
+    return {
+        "toRecord": [_impact(i) for i in decisive.to_record],
+        "mdtDecisions": [_impact(i) for i in decisive.mdt_decisions],
+        "wouldNotChange": [_impact(i) for i in decisive.would_not_change],
+    }
+
+
 def evaluation_to_json(evaluation: Evaluation) -> dict[str, Any]:
     """Return the evaluation as the JSON object of the result contract."""
     return {
@@ -67,4 +87,5 @@ def evaluation_to_json(evaluation: Evaluation) -> dict[str, Any]:
             else {"message": w.message}
             for w in evaluation.warnings
         ],
+        "decisiveData": decisive_to_json(decisive_data(evaluation)),
     }

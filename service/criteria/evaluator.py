@@ -34,6 +34,8 @@ class Evaluation:
     set_results: tuple[SetResult, ...]
     notes: tuple[str, ...]
     warnings: tuple[Warning, ...]
+    config: EvaluationConfig = EvaluationConfig()
+    """The configuration it was evaluated with (what-if analyses evaluate with it again)."""
 
 
 def _summary(criteria_set: CriteriaSet, results: tuple[CriterionResult, ...]) -> str:
@@ -81,4 +83,4 @@ def evaluate(
     for criteria_set in evaluation_order(sets):
         done[criteria_set.id] = evaluate_set(criteria_set, inputs, config, done)
     ordered = tuple(done[s.id] for s in sets)
-    return Evaluation(inputs, ordered, notes_for(inputs, ordered), inputs.warnings)
+    return Evaluation(inputs, ordered, notes_for(inputs, ordered), inputs.warnings, config)
