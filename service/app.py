@@ -22,6 +22,7 @@ from service.cdshooks import routes as cds_hooks
 from service.cdshooks.security import CDS_SECURITY_DEFAULTS
 from service.criteria import EvaluationConfig
 from service.errors import ServiceError
+from service.instance import instance_path
 from service.mappers.site_codes import load_terminology
 from service.observability import configure_logging, install_request_logging
 from service.pages import PAGE_DEFAULTS
@@ -80,7 +81,8 @@ def _register_error_handlers(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the app; ``test_config`` overrides defaults and environment."""
-    app = Flask(__name__)
+    explicit = (test_config or {}).get("INSTANCE_PATH")
+    app = Flask(__name__, instance_path=str(instance_path(explicit)))
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("NELM_CDS")
     if test_config:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NoReturn
 
+from service.cdsclient.options import add_parser as add_cds_call_parser
 from service.criteria.config import ConfigError
 from service.engine import evaluate_bundle, parse_evaluation_date
 from service.mappers import BundleError, load_bundle_json
@@ -69,6 +70,7 @@ def _parser() -> _Parser:
         action="store_true",
         help="allow plain http to a non-loopback host (a private network only)",
     )
+    add_cds_call_parser(commands)
     serve = commands.add_parser("serve", help="run the HTTP service (gunicorn)")
     serve.add_argument("--host", default=os.environ.get("NELM_CDS_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("NELM_CDS_PORT", "8080")))
@@ -123,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "seed":
             return _seed(args.fhir_base, allow_http=args.allow_http)
+        if args.command == "cds-call":
+            from service.cdsclient.command import run as cds_call  # HTTP and keys: late
+
+            return cds_call(args)
         if args.command == "serve":
             from service.serve import serve  # imported late: gunicorn is not needed to evaluate
 

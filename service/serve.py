@@ -61,6 +61,11 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 
 def serve(host: str, port: int, workers: int | None = None) -> None:
-    """Serve the app on ``host:port`` until interrupted."""
+    """Serve the app on ``host:port`` until interrupted.
+
+    The bound address is put in ``NELM_CDS_HOST``/``NELM_CDS_PORT`` for the app (and its
+    workers), so the default public base URL is the address actually served.
+    """
+    os.environ["NELM_CDS_HOST"], os.environ["NELM_CDS_PORT"] = host, str(port)
     create_app()  # fail fast on bad configuration, before forking workers
     _Server(gunicorn_settings(host, port, workers)).run()

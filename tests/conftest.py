@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +26,16 @@ def result_validator() -> Draft202012Validator:
 
 PAGE_LINK_SECRET = "test-page-link-secret-0123456789abcdef"
 """Signs clinician-page links in tests; required whenever a FHIR server is configured."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def instance_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep every app's instance files (development keys, stores) out of the checkout."""
+    folder = tmp_path_factory.mktemp("instance")
+    previous = os.environ.get("NELM_CDS_INSTANCE_PATH")
+    os.environ["NELM_CDS_INSTANCE_PATH"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("NELM_CDS_INSTANCE_PATH", None)
+    else:
+        os.environ["NELM_CDS_INSTANCE_PATH"] = previous

@@ -34,21 +34,31 @@ from service.cdshooks.discovery import (
     prefetch_templates,
 )
 from service.cdshooks.feedback import FeedbackStore, parse_feedback
+from service.cdshooks.jwks import StaticKeys, parse_jwks
 from service.cdshooks.prefetch import FetchSettings, resolve_record
 from service.cdshooks.request import HookRequestError, load_json_body, parse_hook_request
 from service.cdshooks.security import (
     CDS_SECURITY_DEFAULTS,
     CdsTokenError,
     CdsTokenValidator,
+    TrustedIssuer,
     public_base_url,
 )
+from service.dev_issuer import DEV_ISSUER, ensure_dev_key
 from service.engine import run_evaluation
 from service.errors import NotFoundError, ServiceError
 from service.pages.links import PageLinks
 from service.result_json import evaluation_to_json
-from service.settings import SettingError, allowlist_from, fhir_timeouts
+from service.settings import SettingError, allowlist_from, fhir_timeouts, text_setting
 
-__all__ = ["blueprint", "cors_origins", "fetch_settings", "init_app", "today"]
+__all__ = [
+    "blueprint",
+    "cors_origins",
+    "development_issuers",
+    "fetch_settings",
+    "init_app",
+    "today",
+]
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +128,17 @@ def fetch_settings(config: Mapping[str, Any]) -> FetchSettings:
     return FetchSettings(allowlist_from(config), fhir_timeouts(config), retries)
 
 
+def development_issuers(config: Mapping[str, Any], folder: str) -> dict[str, TrustedIssuer]:
+    """Return the development CDS client to trust: only in demo mode (no FHIR server
+    configured: synthetic patients only), with its key pair generated into ``folder``."""
+    if text_setting(config, "FHIR_BASE_URL") is not None:
+        return {}
+    dev = ensure_dev_key(folder)
+    keys = StaticKeys(parse_jwks(dev.jwks), where=f"the development key in {folder}")
+    log.info("demo mode: the development CDS client %s is trusted (kid %s)", DEV_ISSUER, dev.kid)
+    return {DEV_ISSUER: TrustedIssuer(DEV_ISSUER, keys)}
+
+
 def init_app(app: Flask) -> None:
     """Add the CDS Hooks routes and their extensions to ``app``.
 
@@ -126,7 +147,9 @@ def init_app(app: Flask) -> None:
     """
     for key, value in {**CDS_SECURITY_DEFAULTS, **CDS_HOOKS_DEFAULTS}.items():
         app.config.setdefault(key, value)
-    app.extensions["nelm_cds_tokens"] = CdsTokenValidator.from_config(app.config)
+    app.extensions["nelm_cds_tokens"] = CdsTokenValidator.from_config(
+        app.config, extra_issuers=development_issuers(app.config, app.instance_path)
+    )
     app.extensions["nelm_cds_feedback"] = FeedbackStore.from_config(app.config, app.instance_path)
     app.extensions["nelm_cds_fetch"] = fetch_settings(app.config)
     app.extensions["nelm_cds_cors_origins"] = cors_origins(app.config)
@@ -229,8 +252,13 @@ def feedback(service_id: str) -> ResponseReturnValue:
 
 @blueprint.errorhandler(CdsUnauthorizedError)
 def unauthorized(error: CdsUnauthorizedError) -> ResponseReturnValue:
-    """Answer 401 with ``WWW-Authenticate: Bearer`` and an empty-detail body."""
-    return jsonify(error.to_dict()), 401, {"WWW-Authenticate": "Bearer"}
+    """Answer 401 with ``WWW-Authenticate: Bearer`` and an empty-detail body.
+
+    The header's ``realm`` is the public base URL tokens' audiences are built from (RFC
+    6750 §3), so a client that called another host name can tell why it was refused.
+    """
+    realm = public_base_url(current_app.config)
+    return jsonify(error.to_dict()), 401, {"WWW-Authenticate": f'Bearer realm="{realm}"'}
 
 
 @blueprint.after_request

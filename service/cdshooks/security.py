@@ -45,8 +45,8 @@ Settings (Flask config, environment ``NELM_CDS_<KEY>``; defaults in
 - ``CDS_CLOCK_SKEW_SECONDS`` (60), ``CDS_MAX_TOKEN_LIFETIME_SECONDS`` (300),
   ``CDS_JWKS_TIMEOUT_SECONDS`` (3), ``CDS_JWKS_CACHE_SECONDS`` (300),
   ``CDS_JWKS_MIN_REFRESH_SECONDS`` (10: least time between two fetches of a jku set),
-  ``CDS_REQUIRE_JTI`` (true), ``REDIS_URL`` (none), ``PUBLIC_BASE_URL``
-  (``http://127.0.0.1:8080``).
+  ``CDS_REQUIRE_JTI`` (true), ``REDIS_URL`` (none), ``PUBLIC_BASE_URL`` (default: the
+  bound host and port, see :mod:`service.public_url`).
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
 
@@ -71,6 +70,7 @@ from service.cdshooks.jwks import (
     StaticKeys,
     parse_jwks,
 )
+from service.cdshooks.refusals import refusal_reason
 from service.cdshooks.replay import (
     MemoryReplayCache,
     RedisReplayCache,
@@ -79,6 +79,7 @@ from service.cdshooks.replay import (
 )
 from service.fhir.allowlist import Allowlist
 from service.fhir.errors import FhirUrlNotAllowedError
+from service.public_url import public_base_url
 from service.settings import (
     SettingError,
     flag_setting,
@@ -97,8 +98,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8080"
-
 CDS_SECURITY_DEFAULTS: dict[str, Any] = {
     "CDS_ISSUERS": None,
     "CDS_JKU_ALLOWLIST": None,
@@ -108,7 +107,7 @@ CDS_SECURITY_DEFAULTS: dict[str, Any] = {
     "CDS_JWKS_CACHE_SECONDS": 300,
     "CDS_JWKS_MIN_REFRESH_SECONDS": 10,
     "CDS_REQUIRE_JTI": True,
-    "PUBLIC_BASE_URL": DEFAULT_PUBLIC_BASE_URL,
+    "PUBLIC_BASE_URL": None,  # default: the bound host and port (service.public_url)
     "REDIS_URL": None,
 }
 
@@ -124,25 +123,6 @@ def _shown(value: object) -> str:
 
 
 # --- settings -------------------------------------------------------------------------
-
-
-def public_base_url(config: Mapping[str, Any]) -> str:
-    """Return ``PUBLIC_BASE_URL`` without its trailing slash: the URL clients reach the
-    service at, from which token audiences are built (default ``http://127.0.0.1:8080``)."""
-    value = text_setting(config, "PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL
-    url = value.rstrip("/")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as exc:
-        raise SettingError(f"{setting_name('PUBLIC_BASE_URL')} is not a URL") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingError(f"{setting_name('PUBLIC_BASE_URL')} must be an http(s) URL with a host")
-    if parts.query or parts.fragment or "@" in parts.netloc or "?" in url or "#" in url:
-        raise SettingError(
-            f"{setting_name('PUBLIC_BASE_URL')} cannot hold credentials, a query or a fragment"
-        )
-    return url
 
 
 def _jku_allowlist(config: Mapping[str, Any]) -> Allowlist:
@@ -317,16 +297,21 @@ class CdsTokenValidator:
 
     @classmethod
     def from_config(
-        cls, config: Mapping[str, Any], *, clock: Callable[[], float] = time.time
+        cls,
+        config: Mapping[str, Any],
+        *,
+        clock: Callable[[], float] = time.time,
+        extra_issuers: Mapping[str, TrustedIssuer] | None = None,
     ) -> CdsTokenValidator:
         """Build from Flask config; raise :class:`SettingError` naming a bad setting.
 
         Inline and file JWK Sets are read now; ``jku`` sets on first use. Redis is not
         contacted until the first token (an unreachable Redis refuses tokens, it does not
-        stop the service from starting).
+        stop the service from starting). ``extra_issuers`` are trusted besides the
+        configured ones (the development client in demo mode); configured ones win.
         """
         public_base_url(config)  # fail at start-up, not on the first call
-        issuers = _issuers(config)
+        issuers = {**(extra_issuers or {}), **_issuers(config)}
         skew = number_setting(
             config,
             "CDS_CLOCK_SKEW_SECONDS",
@@ -390,7 +375,7 @@ class CdsTokenValidator:
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             # ValueError/TypeError: odd values PyJWT did not foresee; refuse, never 500.
             # "from None": no PyJWT message or token fragment rides along into a traceback.
-            raise CdsTokenError(f"token refused: {type(exc).__name__}") from None
+            raise CdsTokenError(refusal_reason(exc, token, audience)) from None
         exp = self._check_times(claims)
         self._check_replay(issuer.iss, claims, exp)
         return claims

@@ -25,12 +25,12 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from service.app_services import evaluation_config, terminology
-from service.cdshooks.security import public_base_url
 from service.engine import evaluate_record
 from service.errors import ServiceError
 from service.pages.access import PageUnauthorizedError, record_reader
 from service.pages.links import PAGE_LINK_DEFAULTS, PageLinks
 from service.pages.view import page_view
+from service.public_url import public_base_url
 from service.query_params import checked_patient_id, evaluation_date_param
 from service.sources import DemoSource
 

@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from service.cdshooks.security import public_base_url
 from service.fhir import (
     Allowlist,
     FhirError,
@@ -51,6 +50,7 @@ from service.fhir import (
     smart_configuration,
 )
 from service.mappers.reading import is_fhir_id
+from service.public_url import public_base_url
 from service.settings import SettingError, allowlist_from, fhir_timeouts, text_setting
 from service.smart import DEFAULT_SMART_SCOPE
 from service.smart.context import SESSION_ID, SmartContext

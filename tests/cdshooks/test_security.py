@@ -292,7 +292,9 @@ def test_a_signature_by_another_key_with_the_same_kid_is_refused(
     validator: CdsTokenValidator,
 ) -> None:
     for impostor in (new_ec_key("ec-1"), new_rsa_key("rsa-1")):
-        assert "InvalidSignature" in refused(validator, bearer(sign(impostor, iss=ISS, aud=AUD)))
+        assert "signature does not verify" in refused(
+            validator, bearer(sign(impostor, iss=ISS, aud=AUD))
+        )
 
 
 def test_a_tampered_payload_is_refused(validator: CdsTokenValidator, ec_key: SigningKey) -> None:
