@@ -26,6 +26,7 @@ from service.instance import instance_path
 from service.mappers.site_codes import load_terminology
 from service.observability import configure_logging, install_request_logging
 from service.pages import PAGE_DEFAULTS
+from service.pages import criteria as criteria_page
 from service.pages import routes as pages
 from service.settings import SOURCE_DEFAULTS, build_source
 from service.smart import SMART_DEFAULTS
@@ -102,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.blueprint)
     cds_hooks.init_app(app)
     pages.init_app(app)
+    app.register_blueprint(criteria_page.blueprint)
     smart.init_app(app)
     _register_error_handlers(app)
     return app

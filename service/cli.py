@@ -1,5 +1,9 @@
 """Command line: ``python -m service evaluate --bundle PATH [--at DATE] [--patient ID]``.
 
+Also ``seed`` (demo patients into a FHIR server), ``serve`` (gunicorn) and
+``criteria --markdown [--output PATH]`` (the criteria documentation, ``docs/criteria.md``,
+generated from the criteria with the shipped defaults).
+
 Exit status 0 with the JSON result on stdout; 2 with one line on stderr and nothing
 on stdout for bad input (interfaces.md §2).
 """
@@ -71,6 +75,13 @@ def _parser() -> _Parser:
         help="allow plain http to a non-loopback host (a private network only)",
     )
     add_cds_call_parser(commands)
+    criteria = commands.add_parser(
+        "criteria", help="print the criteria documentation generated from the criteria"
+    )
+    criteria.add_argument(
+        "--markdown", action="store_true", required=True, help="as Markdown (docs/criteria.md)"
+    )
+    criteria.add_argument("--output", type=Path, help="write to this file instead of stdout")
     serve = commands.add_parser("serve", help="run the HTTP service (gunicorn)")
     serve.add_argument("--host", default=os.environ.get("NELM_CDS_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("NELM_CDS_PORT", "8080")))
@@ -119,6 +130,19 @@ def _seed(base_url: str, *, allow_http: bool) -> int:
     return 0
 
 
+def _criteria_markdown(output: Path | None) -> str | None:
+    from service.reference import criteria_markdown, criteria_reference
+
+    text = criteria_markdown(criteria_reference())
+    if output is None:
+        return text.rstrip("\n")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _BadInputError(f"{output}: cannot be written ({exc.strerror})") from exc
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
@@ -134,7 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             serve(args.host, args.port, args.workers)
             return 0
-        output = _evaluate(args)
+        if args.command == "criteria":
+            written = _criteria_markdown(args.output)
+            if written is None:
+                return 0
+            output = written
+        else:
+            output = _evaluate(args)
     except (_BadInputError, BundleError, SiteCodesError, ConfigError) as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)

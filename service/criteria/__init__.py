@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from service.criteria.catalogue import CriteriaSetError, validate_sets
 from service.criteria.config import ConfigError, EvaluationConfig
+from service.criteria.documentation import DocumentationError, check_documented
 from service.criteria.evaluator import Evaluation, evaluate
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.model import CriteriaSet, Criterion, CriterionResult, SetResult
@@ -22,6 +23,7 @@ __all__ = [
     "CriteriaSetError",
     "Criterion",
     "CriterionResult",
+    "DocumentationError",
     "Evaluation",
     "EvaluationConfig",
     "SetResult",
@@ -33,3 +35,5 @@ __all__ = [
 
 DEFAULT_SETS: tuple[CriteriaSet, ...] = validate_sets(_DEFAULT_SETS)
 """Milan-NET, ENETS, UNOS and resection, in result order; validated when imported."""
+
+check_documented(DEFAULT_SETS)  # every published criterion says when it is met, not met, unknown
