@@ -6,12 +6,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service import __version__
 from service.app_services import evaluation_config, patient_source, terminology
-from service.criteria import DEFAULT_SETS, CriteriaSet
+from service.criteria import DEFAULT_SETS, CriteriaSet, Criterion, EvaluationConfig
+from service.criteria.documentation import rule_text
+from service.criteria.sources import SOURCES, cite, full_citation, seeds_in
+from service.criteria.transparency import REGULATION, source_attributes
 from service.engine import (
     evaluate_bundle,
     evaluate_record,
@@ -56,16 +59,35 @@ def _flag(name: str) -> bool:
     return value == "true"
 
 
-def _describe_set(criteria_set: CriteriaSet) -> dict[str, Any]:
+def _describe_source(seed: str) -> dict[str, Any]:
+    source = SOURCES[seed]
+    return {
+        "seed": seed,
+        "shortName": source.short_name,
+        "citation": full_citation(seed),
+        "doi": source.doi,
+        "verified": source.verified,
+    }
+
+
+def _describe_set(criteria_set: CriteriaSet, config: EvaluationConfig) -> dict[str, Any]:
     def thresholds(values: Any) -> dict[str, Any]:
         return {name: {"value": _number(t.value), "unit": t.unit} for name, t in values.items()}
 
+    def rules(criterion: Criterion) -> dict[str, str]:
+        text = rule_text(criterion, config)
+        return {"met": text.met, "notMet": text.not_met, "unknown": text.unknown}
+
+    cited = [criteria_set.source, *(c.source for c in criteria_set.criteria)]
     return {
         "id": criteria_set.id,
         "version": criteria_set.version,
         "title": criteria_set.title,
         "pathway": criteria_set.pathway,
         "source": criteria_set.source,
+        "sourceCitation": cite(criteria_set.source),
+        "sources": [_describe_source(seed) for seed in seeds_in(cited)],
+        "sourceAttributes": source_attributes(criteria_set, DEFAULT_SETS).to_json(),
         "criteria": [
             {
                 "id": c.id,
@@ -75,7 +97,9 @@ def _describe_set(criteria_set: CriteriaSet) -> dict[str, Any]:
                 "thresholds": thresholds(c.thresholds),
                 "combines": list(c.parts),
                 "source": c.source,
+                "sourceCitation": cite(c.source),
                 "rationale": c.rationale,
+                "rules": rules(c),
             }
             for c in criteria_set.criteria
         ],
@@ -94,11 +118,14 @@ def healthz() -> ResponseReturnValue:
 
 @blueprint.get("/api/criteria-sets")
 def criteria_sets() -> ResponseReturnValue:
-    """List the criteria sets with versions, criteria, thresholds and sources."""
+    """List the criteria sets with versions, criteria, thresholds, rules in words, sources
+    (short and full citations) and HTI-1 source attributes."""
     config = evaluation_config()
     limit = {"value": _number(config.bilirubin_upper_limit_mg_dl), "unit": "mg/dL"}
     return jsonify(
-        criteriaSets=[_describe_set(s) for s in DEFAULT_SETS],
+        criteriaSets=[_describe_set(s, config) for s in DEFAULT_SETS],
+        sourceAttributesRegulation=REGULATION,
+        documentation=url_for("criteria_docs.criteria"),
         defaults={
             "bilirubinUpperLimit": limit,
             "maxEcogForSurgery": config.max_ecog_for_surgery,

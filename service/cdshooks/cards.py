@@ -53,6 +53,7 @@ from service.criteria.notes import SUPPORT_NOTE
 from service.mappers.codes import ASSESSMENT_SYSTEM
 
 __all__ = [
+    "CRITERIA_PATH",
     "MAX_SUMMARY",
     "OVERRIDE_REASONS",
     "OVERRIDE_REASON_SYSTEM",
@@ -96,6 +97,8 @@ OVERRIDE_REASONS: tuple[dict[str, str], ...] = tuple(
 )
 
 SMART_LINK_LABEL = "Open NELM eligibility (SMART)"
+CRITERIA_PATH = "/criteria"
+"""The criteria documentation (:mod:`service.pages.criteria`): the card's ``source.url``."""
 
 _DATE_IN_PARENS = re.compile(r"\s*\(\d{4}(?:-\d{2}){0,2}[^()]*\)")
 _UNITS = (("10*9/L", "x10^9/L"), ("10*3/uL", "x10^3/uL"))
@@ -312,7 +315,7 @@ def build_card(
         "detail": card_detail(result),
         "source": {
             "label": "NELM-CDS eligibility criteria (Milan-NET, ENETS, UNOS, resection)",
-            "url": f"{base}/api/criteria-sets",
+            "url": f"{base}{CRITERIA_PATH}",
             "topic": {
                 "system": ASSESSMENT_SYSTEM,
                 "code": "nelm-eligibility",

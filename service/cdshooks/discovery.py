@@ -5,6 +5,11 @@ discovery response for the CDS client, and turned into the same FHIR request whe
 service fetches a key the client did not prefetch (the CDS Hooks rule: prefetched data
 must equal what the service would get by calling the FHIR server with the template).
 
+The definition carries one ``extension`` (CDS Hooks 2.0 reserves ``extension`` for
+this; its property is named in reverse-domain notation, :data:`SOURCE_ATTRIBUTES_EXTENSION`):
+the HTI-1 source attributes of every criteria set, 45 CFR 170.315(b)(11)(iv)(A), and the
+address of the criteria documentation (:mod:`service.criteria.transparency`).
+
 Templates keep to the CDS Hooks prefetch query restrictions: an instance read of the
 Patient, and type-level searches by ``patient={{context.patientId}}`` with token
 equality on ``code`` only. Observations are narrowed to the codes the mappers read
@@ -19,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from service.criteria import DEFAULT_SETS
+from service.criteria.transparency import REGULATION, source_attributes_json
 from service.fhir.queries import observation_code_param
 from service.mappers.codes import Terminology
 
@@ -27,6 +34,7 @@ __all__ = [
     "PATIENT_TOKEN",
     "PREFETCH_KEYS",
     "SERVICE_ID",
+    "SOURCE_ATTRIBUTES_EXTENSION",
     "PrefetchTemplate",
     "discovery_response",
     "prefetch_templates",
@@ -37,6 +45,7 @@ SERVICE_ID = "nelm-eligibility"
 HOOK = "patient-view"
 PATIENT_TOKEN = "{{context.patientId}}"
 PREFETCH_KEYS = ("patient", "observations", "conditions", "procedures")
+SOURCE_ATTRIBUTES_EXTENSION = "io.github.nelm-cds.dsi-source-attributes"
 
 TITLE = "NELM transplant and resection eligibility"
 DESCRIPTION = (
@@ -92,8 +101,23 @@ def prefetch_templates(terminology: Terminology) -> tuple[PrefetchTemplate, ...]
     )
 
 
-def service_definition(terminology: Terminology) -> dict[str, Any]:
-    """Return the discovery entry of ``nelm-eligibility``."""
+def source_attributes_extension(documentation_url: str | None = None) -> dict[str, Any]:
+    """Return the value of the :data:`SOURCE_ATTRIBUTES_EXTENSION` extension property."""
+    value: dict[str, Any] = {
+        "regulation": REGULATION,
+        "interventionType": "evidence-based",
+        "criteriaSets": source_attributes_json(DEFAULT_SETS),
+    }
+    if documentation_url is not None:
+        value["documentation"] = documentation_url
+    return value
+
+
+def service_definition(
+    terminology: Terminology, documentation_url: str | None = None
+) -> dict[str, Any]:
+    """Return the discovery entry of ``nelm-eligibility``; ``documentation_url`` is the
+    absolute address of ``GET /criteria``."""
     return {
         "hook": HOOK,
         "title": TITLE,
@@ -101,9 +125,12 @@ def service_definition(terminology: Terminology) -> dict[str, Any]:
         "id": SERVICE_ID,
         "prefetch": {t.key: t.render() for t in prefetch_templates(terminology)},
         "usageRequirements": USAGE_REQUIREMENTS,
+        "extension": {SOURCE_ATTRIBUTES_EXTENSION: source_attributes_extension(documentation_url)},
     }
 
 
-def discovery_response(terminology: Terminology) -> dict[str, Any]:
+def discovery_response(
+    terminology: Terminology, documentation_url: str | None = None
+) -> dict[str, Any]:
     """Return the body of ``GET /cds-services``."""
-    return {"services": [service_definition(terminology)]}
+    return {"services": [service_definition(terminology, documentation_url)]}

@@ -25,7 +25,7 @@ from flask.typing import ResponseReturnValue
 
 from service.app_services import evaluation_config, terminology
 from service.cdshooks import CDS_HOOKS_DEFAULTS
-from service.cdshooks.cards import build_card, has_net_liver_metastasis
+from service.cdshooks.cards import CRITERIA_PATH, build_card, has_net_liver_metastasis
 from service.cdshooks.discovery import (
     HOOK,
     PREFETCH_KEYS,
@@ -204,7 +204,8 @@ def _page_token(patient_id: str) -> str | None:
 def discovery() -> ResponseReturnValue:
     """List the CDS Services (CDS Hooks discovery)."""
     _authenticate()
-    return jsonify(discovery_response(terminology()))
+    documentation = f"{public_base_url(current_app.config)}{CRITERIA_PATH}"
+    return jsonify(discovery_response(terminology(), documentation))
 
 
 @blueprint.post("/cds-services/<service_id>")

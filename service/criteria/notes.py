@@ -1,33 +1,38 @@
-"""Notes shown with a result that never change a status (criteria.md §5)."""
+"""Notes shown with a result that never change a status (criteria.md §5).
+
+Notes cite the source reviews by seed id where written and are passed through
+:func:`~service.criteria.sources.cite`, so results show short names ("Gut 2020").
+"""
 
 from __future__ import annotations
 
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.model import SetResult
 from service.criteria.rules.tumour import deciding_primary_site, when
+from service.criteria.sources import cite
 from service.criteria.status import SetStatus
 from service.criteria.values import whole_years_between
 
 __all__ = ["notes_for"]
 
-ELTR_NOTE = (
+ELTR_NOTE = cite(
     "ELTR predictors of poor outcome after liver transplantation: hepatomegaly, age over "
     "45 years and resection concurrent with transplantation; this patient is older than "
     "45 (000, 001, 004)."
 )
-FRENCH_NOTE = (
+FRENCH_NOTE = cite(
     "French multicentre study: a duodenal or pancreatic primary and upper abdominal "
     "exenteration predict poor survival after liver transplantation (001, 004)."
 )
-FAVOURABLE_NOTE = (
+FAVOURABLE_NOTE = cite(
     "Favourable factors reported after liver transplantation: age under 50, lung or bowel "
     "primary, pre-transplant somatostatin analogue therapy; this patient has {which} (001, 004)."
 )
-FRILLING_II_NOTE = (
+FRILLING_II_NOTE = cite(
     "Frilling type II disease may still be treated by combined resection and ablation or "
     "a two-stage approach (001 Fig. 2)."
 )
-ABLATION_NOTE = (
+ABLATION_NOTE = cite(
     "Ablation works poorly above 3-4 cm, is unsuitable above 5 cm, and is contraindicated "
     "within 1 cm of central biliary or portal structures (000, 003)."
 )

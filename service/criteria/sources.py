@@ -69,7 +69,9 @@ _SOURCE_LIST = (
         seed="000",
         short_name="Gut 2020",
         authors=("Gut P",),
-        title="Liver metastases in gastroenteropancreatic neuroendocrine tumours – treatment methods",
+        title=(
+            "Liver metastases in gastroenteropancreatic neuroendocrine tumours – treatment methods"
+        ),
         journal="Przegląd Gastroenterologiczny (Gastroenterology Review)",
         year=2020,
         volume="15(3)",
@@ -178,7 +180,7 @@ _SOURCE_LIST = (
 SOURCES: Mapping[str, Source] = MappingProxyType({s.seed: s for s in _SOURCE_LIST})
 """The five reviews by seed id (``"000"`` … ``"004"``), in seed order."""
 
-_SEED = re.compile(r"(?<![\w./])(00[0-4])(?!\w|\.\d)")
+_SEED = re.compile(r"(?<![\w.-])(?<![A-Za-z]/)(00[0-4])(?![\w-]|\.\d)")
 
 
 def _source(seed: str) -> Source:

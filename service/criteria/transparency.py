@@ -37,6 +37,7 @@ from service.criteria.sources import full_citation, seeds_in
 
 __all__ = [
     "DATA_ATTRIBUTES",
+    "REGULATION",
     "DEVELOPER",
     "FUNDING",
     "INPUT_ATTRIBUTES",
@@ -45,7 +46,11 @@ __all__ = [
     "SourceAttributes",
     "TransparencyError",
     "source_attributes",
+    "source_attributes_json",
 ]
+
+REGULATION = "45 CFR 170.315(b)(11)(iv)(A)"
+"""The paragraph listing the source attributes of evidence-based interventions."""
 
 
 class TransparencyError(ValueError):
@@ -70,6 +75,7 @@ DATA_ATTRIBUTES: Mapping[str, str] = MappingProxyType(
 
 INPUT_ATTRIBUTES: Mapping[str, tuple[str, str] | None] = MappingProxyType(
     {
+        "evaluation_date": None,
         "birth_date": ("dateOfBirth", "date of birth (age on the evaluation date)"),
         "ecog": ("healthStatusAssessments", "ECOG performance status (functional status)"),
         "ki67": None,
@@ -155,9 +161,7 @@ class SourceAttributes:
             "releaseDate": self.released.isoformat(),
             "releaseVersion": self.released_version,
             "revisionDate": None if self.revised is None else self.revised.isoformat(),
-            "dataUse": {
-                use.key: {"used": use.used, "how": list(use.how)} for use in self.data_use
-            },
+            "dataUse": {use.key: {"used": use.used, "how": list(use.how)} for use in self.data_use},
         }
 
 
@@ -174,8 +178,9 @@ def _inputs_read(criteria_set: CriteriaSet, sets: Mapping[str, CriteriaSet]) -> 
         seen.add(current.id)
         for criterion in (*current.criteria, *current.helpers):
             inputs.update(criterion.inputs)
-            if criterion.depends_on_set in sets:
-                pending.append(sets[criterion.depends_on_set])
+            dependency = criterion.depends_on_set
+            if dependency is not None and dependency in sets:
+                pending.append(sets[dependency])
     return inputs
 
 
@@ -192,13 +197,12 @@ def _data_use(inputs: set[str]) -> tuple[DataUse, ...]:
         if attribute is not None:
             how[attribute[0]].append(attribute[1])
     return tuple(
-        DataUse(key, label, bool(how[key]), tuple(how[key])) for key, label in DATA_ATTRIBUTES.items()
+        DataUse(key, label, bool(how[key]), tuple(how[key]))
+        for key, label in DATA_ATTRIBUTES.items()
     )
 
 
-def source_attributes(
-    criteria_set: CriteriaSet, sets: tuple[CriteriaSet, ...]
-) -> SourceAttributes:
+def source_attributes(criteria_set: CriteriaSet, sets: tuple[CriteriaSet, ...]) -> SourceAttributes:
     """Return the source attributes of ``criteria_set`` (one of ``sets``, which resolves
     the sets it depends on).
 
@@ -227,3 +231,7 @@ def source_attributes(
         data_use=_data_use(_inputs_read(criteria_set, by_id)),
     )
 
+
+def source_attributes_json(sets: tuple[CriteriaSet, ...]) -> list[dict[str, object]]:
+    """Return the source attributes of every set in ``sets`` as JSON, in set order."""
+    return [source_attributes(s, sets).to_json() for s in sets]

@@ -14,6 +14,7 @@ from typing import Any
 
 from service.criteria import DEFAULT_SETS, CriteriaSet
 from service.criteria.notes import SUPPORT_NOTE
+from service.criteria.sources import cite
 
 __all__ = [
     "CRITERION_STATUS_TEXT",
@@ -174,7 +175,7 @@ def _criterion(
         except KeyError:
             definition = None
         if definition is not None:
-            label, source = definition.label, definition.source
+            label, source = definition.label, cite(definition.source)
     status = str(item["status"])
     return CriterionView(
         id=criterion_id,
@@ -217,7 +218,7 @@ def _set(item: Mapping[str, Any], fhir_base: str | None) -> SetView:
         summary=str(item.get("summary", "")),
         counts=_counts(criteria),
         criteria=criteria,
-        source=definition.source if definition else None,
+        source=cite(definition.source) if definition else None,
     )
 
 

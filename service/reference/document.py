@@ -189,17 +189,25 @@ def _set(
     )
 
 
-def _attribute_rows(attributes: SourceAttributes, short_names: tuple[str, ...]) -> tuple[AttributeRow, ...]:
+def _attribute_rows(
+    attributes: SourceAttributes, short_names: tuple[str, ...]
+) -> tuple[AttributeRow, ...]:
     revised = (
         f"{attributes.revised.isoformat()} (version {attributes.version})"
         if attributes.revised is not None
         else "none: this is the first version"
     )
     rows = [
-        AttributeRow(1, "Bibliographic citation", "; ".join(short_names) + " (full citations above)"),
+        AttributeRow(
+            1, "Bibliographic citation", "; ".join(short_names) + " (full citations above)"
+        ),
         AttributeRow(2, "Developer", attributes.developer),
         AttributeRow(3, "Funding source of the implementation", attributes.funding),
-        AttributeRow(4, "Release date", f"{attributes.released.isoformat()} (version {attributes.released_version})"),
+        AttributeRow(
+            4,
+            "Release date",
+            f"{attributes.released.isoformat()} (version {attributes.released_version})",
+        ),
         AttributeRow(4, "Revision date", revised),
     ]
     for number, use in enumerate(attributes.data_use, start=5):

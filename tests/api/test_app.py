@@ -61,6 +61,50 @@ def test_criteria_sets_list_versions_criteria_thresholds_and_sources(client: Fla
     assert body["defaults"]["bilirubinUpperLimit"] == {"value": 1.2, "unit": "mg/dL"}
 
 
+def test_criteria_sets_carry_rules_in_words_citations_and_hti1_source_attributes(
+    client: FlaskClient,
+) -> None:
+    body = client.get("/api/criteria-sets").get_json()
+    assert body["documentation"] == "/criteria"
+    assert body["sourceAttributesRegulation"] == "45 CFR 170.315(b)(11)(iv)(A)"
+    for criteria_set in body["criteriaSets"]:
+        assert "00" not in criteria_set["sourceCitation"]
+        seeds = [s["seed"] for s in criteria_set["sources"]]
+        assert seeds == sorted(seeds)
+        assert seeds
+        for source in criteria_set["sources"]:
+            assert source["shortName"]
+            assert source["citation"]
+            assert isinstance(source["verified"], bool)
+        attributes = criteria_set["sourceAttributes"]
+        assert attributes["criteriaSet"] == criteria_set["id"]
+        assert attributes["version"] == criteria_set["version"]
+        assert len(attributes["dataUse"]) == 9
+        assert attributes["bibliographicCitation"] == [
+            s["citation"] for s in criteria_set["sources"]
+        ]
+        for criterion in criteria_set["criteria"]:
+            assert set(criterion["rules"]) == {"met", "notMet", "unknown"}
+            assert all(len(text) > 15 for text in criterion["rules"].values())
+            assert "00" not in criterion["sourceCitation"].replace("2008", "")
+    age = body["criteriaSets"][0]["criteria"][0]
+    assert "under 55 years" in age["rules"]["met"]
+    assert body["criteriaSets"][0]["sources"][0] == {
+        "seed": "001",
+        "shortName": "Machairas et al.",
+        "citation": body["criteriaSets"][0]["sourceAttributes"]["bibliographicCitation"][0],
+        "doi": None,
+        "verified": False,
+    }
+
+
+def test_the_rules_in_the_listing_follow_the_configured_defaults() -> None:
+    client = create_app({"TESTING": True, "MAX_ECOG_FOR_SURGERY": 3}).test_client()
+    resection = client.get("/api/criteria-sets").get_json()["criteriaSets"][3]
+    fit = next(c for c in resection["criteria"] if c["id"] == "fit_for_surgery")
+    assert "ECOG above 3" in fit["rules"]["notMet"]
+
+
 def test_posted_bundle_is_evaluated_as_of_the_given_date(
     client: FlaskClient, result_validator: Draft202012Validator
 ) -> None:

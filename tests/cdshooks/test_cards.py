@@ -125,6 +125,18 @@ def test_every_scenario_gets_a_summary_under_140_and_the_documented_indicator(
     assert card["indicator"] == ("warning" if any_eligible else "info")
 
 
+SEED_CITATION = re.compile(r"(?<![\w/.-])00[0-4](?![\w-])")
+"""A source review cited by its file number ("(001, 004)", "001 Fig. 2"), not a resource id."""
+
+
+@pytest.mark.parametrize("path", SCENARIO_BUNDLES, ids=lambda p: p.stem)
+def test_cards_cite_source_reviews_by_name_never_by_file_number(path: Path) -> None:
+    result = evaluate_bundle(load_bundle_json(path.read_bytes()), AT)
+    card = build_card(result, public_base_url="https://cds.example.org", patient_id="p1")
+    for text in (card["summary"], card["detail"], card["source"]["label"]):
+        assert not SEED_CITATION.search(text), SEED_CITATION.findall(text)
+
+
 # --- indicator -------------------------------------------------------------------------
 
 
@@ -236,7 +248,7 @@ def test_card_has_uuid_source_and_an_absolute_link_to_the_clinician_page() -> No
     )
     assert uuid.UUID(card["uuid"]).version == 4
     assert card["source"]["label"]
-    assert card["source"]["url"] == "https://cds.example.org/api/criteria-sets"
+    assert card["source"]["url"] == "https://cds.example.org/criteria"
     assert card["source"]["topic"]["code"] == "nelm-eligibility"
     assert card["links"] == [
         {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -10,7 +11,13 @@ from urllib.parse import parse_qsl
 import pytest
 from flask.testing import FlaskClient
 
-from service.cdshooks.discovery import prefetch_templates, service_definition
+from service.cdshooks.discovery import (
+    SOURCE_ATTRIBUTES_EXTENSION,
+    prefetch_templates,
+    service_definition,
+)
+from service.criteria import DEFAULT_SETS
+from service.criteria.transparency import DATA_ATTRIBUTES
 from service.mappers.codes import DEFAULT_TERMINOLOGY, LOINC, OBSERVATION_CODES
 from tests.cdshooks.conftest import BASE, AppFactory, Headers
 
@@ -112,3 +119,40 @@ def test_a_replayed_token_is_refused(client: FlaskClient, auth: Headers) -> None
     headers = auth("/cds-services")
     assert client.get("/cds-services", headers=headers).status_code == 200
     assert client.get("/cds-services", headers=headers).status_code == 401
+
+
+def test_discovery_carries_the_hti1_source_attributes_as_a_service_extension(
+    client: FlaskClient, auth: Headers
+) -> None:
+    service = discover(client, auth)["services"][0]
+    extension = service["extension"]
+    # CDS Hooks 2.0: extension properties are named to be globally unique (reverse domain)
+    assert list(extension) == [SOURCE_ATTRIBUTES_EXTENSION]
+    assert SOURCE_ATTRIBUTES_EXTENSION.startswith("io.github.nelm-cds.")
+    value = extension[SOURCE_ATTRIBUTES_EXTENSION]
+    assert value["regulation"] == "45 CFR 170.315(b)(11)(iv)(A)"
+    assert value["interventionType"] == "evidence-based"
+    assert value["documentation"] == f"{BASE}/criteria"
+    sets = value["criteriaSets"]
+    assert [s["criteriaSet"] for s in sets] == [s.id for s in DEFAULT_SETS]
+    assert [s["version"] for s in sets] == [s.version for s in DEFAULT_SETS]
+    for item in sets:
+        assert item["bibliographicCitation"]
+        assert item["developer"]
+        assert item["fundingSource"]
+        date.fromisoformat(item["releaseDate"])
+        assert set(item["dataUse"]) == set(DATA_ATTRIBUTES)
+    by_set = {s["criteriaSet"]: s["dataUse"] for s in sets}
+    assert by_set["milan-net"]["dateOfBirth"]["used"] is True
+    assert by_set["resection"]["dateOfBirth"]["used"] is False
+    assert by_set["resection"]["healthStatusAssessments"]["used"] is True
+    assert all(not use["sex"]["used"] and not use["race"]["used"] for use in by_set.values())
+
+
+def test_the_extension_is_json_and_the_same_as_the_api_listing(
+    client: FlaskClient, auth: Headers
+) -> None:
+    value = discover(client, auth)["services"][0]["extension"][SOURCE_ATTRIBUTES_EXTENSION]
+    listed = client.get("/api/criteria-sets").get_json()["criteriaSets"]
+    assert value["criteriaSets"] == [s["sourceAttributes"] for s in listed]
+    json.dumps(value)
