@@ -89,11 +89,13 @@ INPUT_ATTRIBUTES: Mapping[str, tuple[str, str] | None] = MappingProxyType(
         "primary_resectable": None,
         "liver_metastases": None,
         "extrahepatic_metastases": None,
+        "regional_node_metastases": None,
         "extrahepatic_staging": None,
         "hepatic_tumour_burden": None,
         "metastatic_pattern": None,
         "hepatic_disease_resectable": None,
         "future_liver_remnant": None,
+        "major_hepatectomy_planned": None,
         "cirrhosis": None,
         "significant_liver_disease": None,
         "portal_hypertension_signs": None,
@@ -104,7 +106,7 @@ INPUT_ATTRIBUTES: Mapping[str, tuple[str, str] | None] = MappingProxyType(
     }
 )
 """Every criteria input: the data attribute it falls under and how it is used, or
-``None`` when it falls under none of (5)-(13). A test keeps this equal to the inputs."""
+``None`` when it falls under none of (5)-(13). A test checks that every input is here."""
 
 DEVELOPER = (
     "NELM-CDS open-source project: the criteria were translated from the cited reviews into "
