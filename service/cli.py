@@ -1,8 +1,9 @@
 """Command line: ``python -m service evaluate --bundle PATH [--at DATE] [--patient ID]``.
 
-Also ``seed`` (demo patients into a FHIR server), ``serve`` (gunicorn) and
-``criteria --markdown [--output PATH]`` (the criteria documentation, ``docs/criteria.md``,
-generated from the criteria with the shipped defaults).
+Also ``seed`` (demo patients into a FHIR server), ``serve`` (gunicorn), ``cds-call`` (a
+CDS Hooks test client) and ``criteria --markdown [--output PATH]`` (the criteria
+documentation, ``docs/criteria.md``, generated from the criteria with the shipped
+defaults).
 
 Exit status 0 with the JSON result on stdout; 2 with one line on stderr and nothing
 on stdout for bad input (interfaces.md §2).
