@@ -25,6 +25,7 @@ from service.criteria.config import ConfigError
 from service.engine import evaluate_bundle, parse_evaluation_date
 from service.mappers import BundleError, load_bundle_json
 from service.mappers.site_codes import SiteCodesError, load_terminology
+from service.screening.command import add_commands as add_screening_commands
 
 __all__ = ["main"]
 
@@ -87,6 +88,7 @@ def _parser() -> _Parser:
     serve.add_argument("--host", default=os.environ.get("NELM_CDS_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("NELM_CDS_PORT", "8080")))
     serve.add_argument("--workers", type=int, default=None, help="default: 2 x CPUs + 1, at most 8")
+    add_screening_commands(commands, _iso_date)
     return parser
 
 
@@ -148,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = _parser().parse_args(argv)
+        if args.command in ("screen", "synth"):
+            return int(args.run(args))
         if args.command == "seed":
             return _seed(args.fhir_base, allow_http=args.allow_http)
         if args.command == "cds-call":

@@ -1,0 +1,164 @@
+"""One screening run: select and group, evaluate, write the outputs; resumable.
+
+Outputs in the output folder: ``results.ndjson`` (one evaluation result per candidate,
+by patient id), ``worklist.csv``, ``report.html``, ``report.pdf`` and ``summary.json``
+(the figures: counts, bad input, speed). The run's state is kept in
+``.screen-state.sqlite3`` beside them: run the same command again after a stop and it
+carries on (grouping is redone only if it had not finished; finished patients are not
+evaluated again). A state left by a run on other input, another date or other codes is
+refused unless ``fresh`` is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from service import __version__
+from service.criteria import EvaluationConfig
+from service.mappers import Terminology
+from service.screening.embedded import EvaluationJob, default_workers, run_embedded
+from service.screening.ndjson import ExportFile, find_export_files
+from service.screening.outputs import write_outputs
+from service.screening.progress import Progress
+from service.screening.selection import SelectionStats, Tally, select
+from service.screening.store import STATE_FILE, Store
+
+__all__ = ["ScreenError", "ScreenOptions", "ScreenSummary", "screen_folder"]
+
+Engine = Callable[[Store, EvaluationJob, int, Callable[[int], Any]], None]
+
+
+class ScreenError(ValueError):
+    """The run cannot start (bad folder, a state from another run); the message says why."""
+
+
+@dataclass(frozen=True)
+class ScreenOptions:
+    """What a run needs besides its input folder."""
+
+    out: Path
+    at: date
+    terminology: Terminology
+    config: EvaluationConfig = field(default_factory=EvaluationConfig)
+    site_codes_digest: str = ""
+    workers: int = 0
+    fresh: bool = False
+    engine: str = "embedded"
+    spark_master: str | None = None
+
+
+@dataclass(frozen=True)
+class ScreenSummary:
+    """What a run did (also written to ``summary.json``)."""
+
+    figures: dict[str, Any]
+    tally: Tally
+
+
+def _fingerprint(files: list[ExportFile], options: ScreenOptions) -> str:
+    digest = hashlib.sha256()
+    for export_file in files:
+        stat = export_file.path.stat()
+        digest.update(f"{export_file.name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    extra = (options.at.isoformat(), options.site_codes_digest, __version__, repr(options.config))
+    digest.update("|".join(extra).encode())
+    return digest.hexdigest()
+
+
+def _open_state(out: Path, fingerprint: str, fresh: bool) -> Store:
+    store = Store(out / STATE_FILE)
+    known = store.get_meta("fingerprint")
+    if known is None or fresh:
+        store.reset()
+        store.set_meta("fingerprint", fingerprint)
+    elif known != fingerprint:
+        store.close()
+        raise ScreenError(
+            f"{out} holds a screening run of other input, date or codes; "
+            "choose another output folder or pass --fresh to start over"
+        )
+    return store
+
+
+def _embedded(
+    store: Store, job: EvaluationJob, workers: int, on_done: Callable[[int], Any]
+) -> None:
+    run_embedded(store, job, workers=workers, on_done=on_done)
+
+
+def screen_folder(
+    folder: Path, options: ScreenOptions, *, log: TextIO | None = None, tty: bool | None = None
+) -> ScreenSummary:
+    """Screen the Bulk export in ``folder``; raises :class:`ScreenError` for a bad start."""
+    stream = log or sys.stderr
+    try:
+        files = find_export_files(folder)
+    except OSError as exc:
+        raise ScreenError(str(exc)) from exc
+    if not files:
+        raise ScreenError(f"{folder}: no NDJSON files (*.ndjson, *.ndjson.gz)")
+    options.out.mkdir(parents=True, exist_ok=True)
+    store = _open_state(options.out, _fingerprint(files, options), options.fresh)
+    with store:
+        tally = Tally.from_json(store.get_meta("tally"))
+        selection = store.get_meta("selection")
+        if selection is None:
+            stream.write(f"selecting candidates from {len(files)} files\n")
+            store.reset_grouping()
+            tally = Tally()
+            stats = select(files, store, options.terminology, tally)
+            selection = {
+                **stats.to_json(),
+                "patients": store.count("patients"),
+                "candidates": store.count("candidates"),
+                "net": store.net_count(),
+            }
+            store.set_meta("tally", tally.to_json())
+            store.set_meta("selection", selection)
+        else:
+            stream.write("resuming: candidates already selected\n")
+        figures = _evaluate(store, options, stream, tty)
+        figures["selection"] = selection
+        write_outputs(store, options.out, options.at, figures, tally)
+        return ScreenSummary(figures, tally)
+
+
+def _evaluate(
+    store: Store, options: ScreenOptions, stream: TextIO, tty: bool | None
+) -> dict[str, Any]:
+    pending = store.pending_count()
+    job = EvaluationJob(options.at, options.terminology, options.config)
+    workers = options.workers or default_workers()
+    progress = Progress(pending, stream, tty=tty)
+    started = time.perf_counter()
+    engine = _engine(options)
+    engine(store, job, workers, progress.advance)
+    progress.finish()
+    seconds = time.perf_counter() - started
+    return {
+        "evaluation": {
+            "evaluated": progress.done,
+            "seconds": round(seconds, 3),
+            "patientsPerSecond": round(progress.done / seconds, 1) if seconds > 0 else None,
+            "workers": workers,
+            "engine": options.engine,
+        }
+    }
+
+
+def _engine(options: ScreenOptions) -> Engine:
+    if options.engine == "embedded":
+        return _embedded
+    raise ScreenError(f"unknown engine {options.engine!r}")
+
+
+def selection_rate(stats: SelectionStats) -> float | None:
+    """Return resources read per second during selection."""
+    return stats.lines / stats.seconds if stats.seconds > 0 else None

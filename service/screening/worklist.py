@@ -1,0 +1,158 @@
+"""The tumour-board worklist: one row per patient with a liver-metastasis Condition.
+
+Columns: rank, patient reference, record number, name, birth date, whether the liver
+metastasis is a present NET one (the card rule), the four verdicts, the decisive missing
+data and the number of warnings. Rows are sorted so the patients most likely to be
+candidates come first: a present NET liver metastasis first; then the best pathway
+(a pathway is eligible when any of its sets is, undecided when none is eligible and one
+is indeterminate); then more eligible sets; then more undecided sets; then fewer missing
+items; then the patient reference, so the order is stable.
+
+**Decisive missing data** is the clinician page's "what would change the verdict" list
+read from the evaluation result (:func:`decisive_missing`): the worklist does not rank
+missing data itself. Until the result carries that field, it lists the ``needs`` of the
+undecided sets in the result's order, each with the sets it is needed by.
+
+Cells are written for spreadsheets: a value starting with ``=``, ``+``, ``-``, ``@``
+(or a tab or carriage return) is prefixed with ``'`` so it is never run as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "COLUMNS",
+    "SET_IDS",
+    "decisive_missing",
+    "identity_of",
+    "rank_key",
+    "write_worklist",
+]
+
+SET_IDS = ("milan-net", "enets", "unos", "resection")
+PATHWAYS = {"transplant": ("milan-net", "enets", "unos"), "resection": ("resection",)}
+DECISIVE_FIELD = "decisiveMissingData"
+"""The optional result field (added for the clinician page) that ranks missing data."""
+COLUMNS = (
+    "rank",
+    "patient",
+    "mrn",
+    "name",
+    "birth_date",
+    "net_liver_metastasis",
+    *SET_IDS,
+    "decisive_missing_data",
+    "warnings",
+)
+_STATUS_SCORE = {"eligible": 2, "indeterminate": 1, "ineligible": 0}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def identity_of(patient: Mapping[str, Any]) -> dict[str, str]:
+    """Return name, record number (an ``MR`` identifier) and birth date of a Patient,
+    read defensively (any missing part is an empty string)."""
+    name = ""
+    names = patient.get("name")
+    if isinstance(names, list) and names and isinstance(names[0], dict):
+        first = names[0]
+        given = first.get("given")
+        parts = [g for g in given if isinstance(g, str)] if isinstance(given, list) else []
+        family = first.get("family")
+        if isinstance(family, str):
+            parts.append(family)
+        name = " ".join(parts) or str(first.get("text") or "")
+    mrn = ""
+    identifiers = patient.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
+        if not isinstance(identifier, dict):
+            continue
+        codings = (identifier.get("type") or {}).get("coding") or []
+        if any(isinstance(c, dict) and c.get("code") == "MR" for c in codings):
+            mrn = str(identifier.get("value") or "")
+            break
+    birth = patient.get("birthDate")
+    return {"name": name, "mrn": mrn, "birthDate": birth if isinstance(birth, str) else ""}
+
+
+def decisive_missing(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return the missing items that could change a verdict, most decisive first, as
+    ``{"item": text, "sets": [set ids]}``.
+
+    Read from the result's :data:`DECISIVE_FIELD` when present; otherwise the ``needs``
+    of the unknown criteria of indeterminate sets, in the result's order.
+    """
+    ranked = result.get(DECISIVE_FIELD)
+    if isinstance(ranked, list):
+        items = []
+        for entry in ranked:
+            if isinstance(entry, dict) and isinstance(entry.get("item"), str):
+                sets = [s for s in entry.get("sets", []) if isinstance(s, str)]
+                items.append({"item": entry["item"], "sets": sets})
+        return items
+    found: dict[str, list[str]] = {}
+    for assessment in result.get("assessments", []):
+        if assessment.get("status") != "indeterminate":
+            continue
+        for criterion in assessment.get("criteria", []):
+            if criterion.get("status") != "unknown":
+                continue
+            for need in criterion.get("needs", []):
+                sets = found.setdefault(need, [])
+                if assessment["criteriaSet"] not in sets:
+                    sets.append(assessment["criteriaSet"])
+    return [{"item": item, "sets": sets} for item, sets in found.items()]
+
+
+def _pathway_score(statuses: Mapping[str, str], pathway: str) -> int:
+    return max(_STATUS_SCORE.get(statuses.get(s, ""), 0) for s in PATHWAYS[pathway])
+
+
+def rank_key(summary: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Return the sort key of a summary row (smaller sorts first)."""
+    statuses = summary.get("statuses") or {}
+    best = max(_pathway_score(statuses, p) for p in PATHWAYS) if statuses else -1
+    eligible = sum(1 for s in statuses.values() if s == "eligible")
+    undecided = sum(1 for s in statuses.values() if s == "indeterminate")
+    return (
+        not summary.get("net", False),
+        -best,
+        -eligible,
+        -undecided,
+        len(summary.get("missing") or ()),
+        str(summary.get("patient", "")),
+    )
+
+
+def _cell(value: Any) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_worklist(path: Path, summaries: Iterable[Mapping[str, Any]]) -> int:
+    """Write the ranked worklist CSV (UTF-8); return the number of rows."""
+    rows = sorted((s for s in summaries if "statuses" in s), key=rank_key)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for rank, summary in enumerate(rows, start=1):
+            statuses = summary["statuses"]
+            missing = "; ".join(m["item"] for m in summary.get("missing") or ())
+            writer.writerow(
+                _cell(v)
+                for v in (
+                    rank,
+                    summary["patient"],
+                    summary.get("mrn", ""),
+                    summary.get("name", ""),
+                    summary.get("birthDate", ""),
+                    "yes" if summary.get("net") else "no",
+                    *(statuses.get(s, "") for s in SET_IDS),
+                    missing,
+                    summary.get("warnings", 0),
+                )
+            )
+    return len(rows)
