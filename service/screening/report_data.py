@@ -7,7 +7,7 @@ report render this, so they always agree.
   (selected and evaluated) → patients whose liver metastasis is a present NET one (the
   rule that decides whether the EHR shows a card) → each pathway's verdicts among them.
 - **Missing data that would decide the most verdicts**: over the NET patients, each
-  decisive missing item counted once per criteria-set verdict it could decide.
+  item of ``decisiveData.toRecord`` counted once per criteria-set verdict it could change.
 - **Rows**: the worklist order (:func:`~service.screening.worklist.rank_key`).
 """
 

@@ -14,7 +14,7 @@ from typing import Any
 from service.charts import render_svg
 from service.criteria.notes import SUPPORT_NOTE
 from service.screening.report_data import STATUS_WORDS, ReportData, report_charts
-from service.screening.worklist import SET_IDS
+from service.screening.worklist import SET_IDS, missing_text
 
 __all__ = ["MAX_ROWS", "render_report_html"]
 
@@ -69,7 +69,7 @@ def _patient_rows(data: ReportData) -> str:
     lines = []
     for rank, row in enumerate(data.rows[:MAX_ROWS], start=1):
         statuses: Mapping[str, str] = row["statuses"]
-        missing = "; ".join(m["item"] for m in row.get("missing") or ())
+        missing = missing_text(row.get("missing") or ())
         cells = [
             str(rank),
             row["patient"],

@@ -17,7 +17,7 @@ from service.charts import render_svg
 from service.criteria.notes import SUPPORT_NOTE
 from service.screening.report_data import STATUS_WORDS, ReportData, report_charts
 from service.screening.report_html import MAX_ROWS
-from service.screening.worklist import SET_IDS
+from service.screening.worklist import SET_IDS, missing_text
 
 __all__ = ["write_report_pdf"]
 
@@ -104,7 +104,7 @@ def write_report_pdf(data: ReportData, path: Path) -> None:
                 row.get("birthDate", ""),
                 "yes" if row.get("net") else "no",
                 *(STATUS_WORDS.get(statuses.get(s, ""), "") for s in SET_IDS),
-                "; ".join(m["item"] for m in row.get("missing") or ()),
+                missing_text(row.get("missing") or ()),
             )
         )
     table(

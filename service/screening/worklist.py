@@ -8,10 +8,10 @@ candidates come first: a present NET liver metastasis first; then the best pathw
 is indeterminate); then more eligible sets; then more undecided sets; then fewer missing
 items; then the patient reference, so the order is stable.
 
-**Decisive missing data** is the clinician page's "what would change the verdict" list
-read from the evaluation result (:func:`decisive_missing`): the worklist does not rank
-missing data itself. Until the result carries that field, it lists the ``needs`` of the
-undecided sets in the result's order, each with the sets it is needed by.
+**Decisive missing data** is the clinician page's "what would change the verdict" list,
+read from the result's ``decisiveData.toRecord`` (:func:`decisive_missing`): the items that
+could move an undecided set, most decisive first, an item that alone decides a set marked
+``(decides <sets>)``. The worklist does not rank missing data itself.
 
 Cells are written for spreadsheets: a value starting with ``=``, ``+``, ``-``, ``@``
 (or a tab or carriage return) is prefixed with ``'`` so it is never run as a formula.
@@ -29,14 +29,15 @@ __all__ = [
     "SET_IDS",
     "decisive_missing",
     "identity_of",
+    "missing_text",
     "rank_key",
     "write_worklist",
 ]
 
 SET_IDS = ("milan-net", "enets", "unos", "resection")
 PATHWAYS = {"transplant": ("milan-net", "enets", "unos"), "resection": ("resection",)}
-DECISIVE_FIELD = "decisiveMissingData"
-"""The optional result field (added for the clinician page) that ranks missing data."""
+DECISIVE_FIELD = "decisiveData"
+"""The optional result member (what would change the verdict) that ranks missing data."""
 COLUMNS = (
     "rank",
     "patient",
@@ -79,32 +80,32 @@ def identity_of(patient: Mapping[str, Any]) -> dict[str, str]:
 
 
 def decisive_missing(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Return the missing items that could change a verdict, most decisive first, as
-    ``{"item": text, "sets": [set ids]}``.
+    """Return the result's ``decisiveData.toRecord``, in its order (the clinician page's
+    ranking), as ``{"key", "item" (the label), "sets" (could change), "decides"}``; an
+    empty list when the result carries no such member."""
+    data = result.get(DECISIVE_FIELD)
+    ranked = data.get("toRecord") if isinstance(data, dict) else None
+    items: list[dict[str, Any]] = []
+    for entry in ranked if isinstance(ranked, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("label"), str):
+            items.append(
+                {
+                    "key": str(entry.get("key", "")),
+                    "item": entry["label"],
+                    "sets": [s for s in entry.get("couldChange", []) if isinstance(s, str)],
+                    "decides": [s for s in entry.get("decides", []) if isinstance(s, str)],
+                }
+            )
+    return items
 
-    Read from the result's :data:`DECISIVE_FIELD` when present; otherwise the ``needs``
-    of the unknown criteria of indeterminate sets, in the result's order.
-    """
-    ranked = result.get(DECISIVE_FIELD)
-    if isinstance(ranked, list):
-        items = []
-        for entry in ranked:
-            if isinstance(entry, dict) and isinstance(entry.get("item"), str):
-                sets = [s for s in entry.get("sets", []) if isinstance(s, str)]
-                items.append({"item": entry["item"], "sets": sets})
-        return items
-    found: dict[str, list[str]] = {}
-    for assessment in result.get("assessments", []):
-        if assessment.get("status") != "indeterminate":
-            continue
-        for criterion in assessment.get("criteria", []):
-            if criterion.get("status") != "unknown":
-                continue
-            for need in criterion.get("needs", []):
-                sets = found.setdefault(need, [])
-                if assessment["criteriaSet"] not in sets:
-                    sets.append(assessment["criteriaSet"])
-    return [{"item": item, "sets": sets} for item, sets in found.items()]
+
+def missing_text(items: Iterable[Mapping[str, Any]]) -> str:
+    """Return the decisive missing items as one cell: ``label (decides enets, unos)``."""
+    parts = []
+    for item in items:
+        decides = item.get("decides") or []
+        parts.append(f"{item['item']} (decides {', '.join(decides)})" if decides else item["item"])
+    return "; ".join(parts)
 
 
 def _pathway_score(statuses: Mapping[str, str], pathway: str) -> int:
@@ -140,7 +141,7 @@ def write_worklist(path: Path, summaries: Iterable[Mapping[str, Any]]) -> int:
         writer.writerow(COLUMNS)
         for rank, summary in enumerate(rows, start=1):
             statuses = summary["statuses"]
-            missing = "; ".join(m["item"] for m in summary.get("missing") or ())
+            missing = missing_text(summary.get("missing") or ())
             writer.writerow(
                 _cell(v)
                 for v in (

@@ -6,7 +6,13 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from service.screening.worklist import decisive_missing, identity_of, rank_key, write_worklist
+from service.screening.worklist import (
+    decisive_missing,
+    identity_of,
+    missing_text,
+    rank_key,
+    write_worklist,
+)
 
 
 def _summary(pid: str, net: bool, **statuses: str) -> dict[str, Any]:
@@ -45,38 +51,23 @@ def test_identity_comes_from_name_mr_identifier_and_birth_date() -> None:
     }
 
 
-def test_decisive_missing_data_is_read_from_the_result_when_it_ranks_it() -> None:
-    ranked = {"decisiveMissingData": [{"item": "FLR", "sets": ["resection"]}, {"bad": 1}]}
-    assert decisive_missing(ranked) == [{"item": "FLR", "sets": ["resection"]}]
-
-
-def test_without_the_ranked_field_the_needs_of_undecided_sets_are_listed() -> None:
+def test_decisive_missing_data_is_the_results_ranked_to_record_list() -> None:
     result = {
-        "assessments": [
-            {
-                "criteriaSet": "milan-net",
-                "status": "indeterminate",
-                "criteria": [
-                    {"status": "unknown", "needs": ["burden"]},
-                    {"status": "met", "needs": []},
-                ],
-            },
-            {
-                "criteriaSet": "enets",
-                "status": "ineligible",
-                "criteria": [{"status": "unknown", "needs": ["bilirubin"]}],
-            },
-            {
-                "criteriaSet": "unos",
-                "status": "indeterminate",
-                "criteria": [{"status": "unknown", "needs": ["burden", "pattern"]}],
-            },
-        ]
-    }
-    assert decisive_missing(result) == [
-        {"item": "burden", "sets": ["milan-net", "unos"]},
-        {"item": "pattern", "sets": ["unos"]},
-    ]
+        "decisiveData": {
+            "toRecord": [
+                {"key": "hepatic-tumour-burden", "label": "tumour burden",
+                 "couldChange": ["milan-net", "enets"], "decides": ["milan-net"], "askedBy": []},
+                {"key": "x", "label": 3},
+                {"key": "flr", "label": "FLR", "couldChange": ["resection"], "decides": []},
+            ],
+            "wouldNotChange": [{"key": "ecog", "label": "ECOG"}],
+        }
+    }  # fmt: skip
+    items = decisive_missing(result)
+    assert [i["item"] for i in items] == ["tumour burden", "FLR"]
+    assert items[0]["sets"] == ["milan-net", "enets"]
+    assert missing_text(items) == "tumour burden (decides milan-net); FLR"
+    assert decisive_missing({"assessments": []}) == []
 
 
 def test_rank_puts_net_then_eligible_then_undecided_first() -> None:
