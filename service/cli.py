@@ -3,7 +3,8 @@
 Also ``seed`` (demo patients into a FHIR server), ``serve`` (gunicorn), ``cds-call`` (a
 CDS Hooks test client) and ``criteria --markdown [--output PATH]`` (the criteria
 documentation, ``docs/criteria.md``, generated from the criteria with the shipped
-defaults).
+defaults), ``screen`` (a Bulk FHIR export → results, worklist and tumour-board report) and
+``synth`` (a synthetic population as a Bulk export): see :mod:`service.screening.command`.
 
 Exit status 0 with the JSON result on stdout; 2 with one line on stderr and nothing
 on stdout for bad input (interfaces.md §2).
