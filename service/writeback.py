@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import quote
 
 from service.criteria import DEFAULT_SETS
+from service.verdicts import to_record_text
 
 __all__ = [
     "ASSESSMENT_SYSTEM",
@@ -376,8 +377,9 @@ def _markdown(text: str) -> str:
 
 
 def _notes(result: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Return the MDT statement, then the result's notes, then its data warnings."""
-    texts = [MDT_STATEMENT]
+    """Return the MDT statement, what would change the verdict, then the result's notes,
+    then its data warnings."""
+    texts = [MDT_STATEMENT, *filter(None, [to_record_text(result)])]
     for note in result.get("notes") or ():
         # The result's own MDT sentence is replaced by MDT_STATEMENT, not repeated.
         if isinstance(note, str) and _clean(note) and "does not replace" not in note:

@@ -4,16 +4,13 @@
 Condition (:func:`has_net_liver_metastasis`); everyone else gets no card, because the
 service fires on every chart open and must not add noise.
 
-**Summary** (under 140 characters): each pathway's verdict, then the most important
-finding, e.g. ``Liver transplant: eligible (Milan-NET, ENETS) · resection: not eligible
-— platelets 85 x10^9/L below 100 x10^9/L``. The finding explains a pathway that is not
-open: among the sets of closed pathways, the ``not_met`` criterion whose evidence
-closes most pathways, then most sets (a Ki-67 of 28 % closing transplant and resection
-beats a progression closing transplant only), shown by its reason without dates;
-failing that, the missing data shared the same way by undecided sets (``record: …``).
-When every pathway is open there is no finding. A pathway is *eligible* when any of
-its sets is, *undecided* when none is eligible and one is indeterminate, else *not
-eligible*. A finding too long is cut, on a word where possible, and ends with "…".
+**Summary** (under 140 characters, in clinical words, never a criterion id or a file
+number): each pathway's verdict, and for a pathway that is not open the finding that
+decides it or the first thing to record (:mod:`service.verdicts`), e.g. ``Transplant:
+eligible (Milan-NET, ENETS, UNOS) · Resection: not eligible, platelets 85 ×10⁹/L below
+100 ×10⁹/L``. Phrases are dropped whole, never cut: the findings go first (the second
+pathway's, then the first's), then the list of eligible sets; a finding that does not
+fit even alone is left out.
 
 **Indicator rule**:
 
@@ -23,11 +20,16 @@ eligible*. A finding too long is cut, on a word where possible, and ends with "�
 - ``critical`` never: eligibility is not an emergency, and ``critical`` is for harm
   about to happen in the current workflow.
 
-**Detail** (GitHub-flavoured Markdown): the evaluation date and the MDT statement, one
-line per criteria set (status; the deciding criteria: all met, the ``not_met`` ones
-with their reasons, or the ``unknown`` ones; for an undecided set, the data to record),
-then the result's notes. Text from the record is Markdown-escaped, so a FHIR value
-cannot inject links or HTML into the EHR.
+**Detail** (GitHub-flavoured Markdown): one sentence per pathway; the data to record
+once, ranked by how many set verdicts each item could change (``decisiveData``), each
+marked with the sets it alone decides; the MDT decisions still open; one line per
+criteria set with its status and, when not eligible, the criteria not met (by label);
+the notes (without file numbers) and the MDT statement. Text from the record is
+Markdown-escaped, so a FHIR value cannot inject links or HTML into the EHR.
+
+**Suggestions** (:mod:`service.cdshooks.suggestions`): draft orders for a missing or
+stale bilirubin or platelet count and referrals for an open pathway, with
+``selectionBehavior: any``.
 
 **Links**: one link. With SMART launch set up (``smart_launch=True``: a
 ``SMART_CLIENT_ID`` is configured), a ``type: "smart"`` link to ``/smart/launch``, to
@@ -43,14 +45,25 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from service.cdshooks.suggestions import Suggestion
+from service.criteria import DEFAULT_SETS, CriteriaSet
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.notes import SUPPORT_NOTE
 from service.mappers.codes import ASSESSMENT_SYSTEM
+from service.verdicts import (
+    SET_NAMES,
+    STATUS_WORDS,
+    PathwayVerdict,
+    clinical_text,
+    decisive_items,
+    join_names,
+    pathway_verdicts,
+    short_reason,
+)
 
 __all__ = [
     "CRITERIA_PATH",
@@ -72,18 +85,8 @@ MAX_SUMMARY = 139
 NET_LIVER_METASTASIS_CODES = frozenset({"C7B.02"})
 """Liver-metastasis codes that are themselves neuroendocrine (secondary carcinoid of liver)."""
 
-SET_NAMES: Mapping[str, str] = {
-    "milan-net": "Milan-NET",
-    "enets": "ENETS",
-    "unos": "UNOS",
-    "resection": "resection",
-}
-PATHWAY_NAMES: Mapping[str, str] = {"transplant": "Liver transplant", "resection": "resection"}
-STATUS_WORDS: Mapping[str, str] = {
-    "eligible": "eligible",
-    "ineligible": "not eligible",
-    "indeterminate": "undecided",
-}
+SHORT_PATHWAYS: Mapping[str, str] = {"transplant": "Transplant", "resection": "Resection"}
+_SETS: Mapping[str, CriteriaSet] = {s.id: s for s in DEFAULT_SETS}
 
 OVERRIDE_REASON_SYSTEM = "https://nelm-cds.github.io/fhir/CodeSystem/nelm-override-reason"
 OVERRIDE_REASONS: tuple[dict[str, str], ...] = tuple(
@@ -100,8 +103,6 @@ SMART_LINK_LABEL = "Open NELM eligibility (SMART)"
 CRITERIA_PATH = "/criteria"
 """The criteria documentation (:mod:`service.pages.criteria`): the card's ``source.url``."""
 
-_DATE_IN_PARENS = re.compile(r"\s*\(\d{4}(?:-\d{2}){0,2}[^()]*\)")
-_UNITS = (("10*9/L", "x10^9/L"), ("10*3/uL", "x10^3/uL"))
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&!])")
 
 
@@ -130,111 +131,52 @@ def clinician_page_url(public_base_url: str, patient_id: str, token: str | None 
     return url if token is None else f"{url}?{urlencode({'token': token})}"
 
 
-def _readable(text: str) -> str:
-    for ucum, shown in _UNITS:
-        text = text.replace(ucum, shown)
-    return " ".join(text.split())
-
-
-def _finding_text(reason: str) -> str:
-    return _readable(_DATE_IN_PARENS.sub("", reason))
-
-
 def _md(text: str) -> str:
     """Escape text from the record for Markdown (no links, emphasis or HTML from data)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
-def _pathways(assessments: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    grouped: dict[str, list[Mapping[str, Any]]] = {}
-    for assessment in assessments:
-        grouped.setdefault(str(assessment["pathway"]), []).append(assessment)
-    return grouped
-
-
-def _pathway_status(sets: Iterable[Mapping[str, Any]]) -> str:
-    statuses = [s["status"] for s in sets]
-    if "eligible" in statuses:
-        return "eligible"
-    return "indeterminate" if "indeterminate" in statuses else "ineligible"
-
-
-def _pathway_phrase(pathway: str, sets: Sequence[Mapping[str, Any]]) -> str:
-    status = _pathway_status(sets)
-    phrase = f"{PATHWAY_NAMES.get(pathway, pathway)}: {STATUS_WORDS[status]}"
-    eligible = [
-        SET_NAMES.get(s["criteriaSet"], s["criteriaSet"]) for s in sets if s["status"] == "eligible"
-    ]
-    if status == "eligible" and len(sets) > 1:
-        phrase += f" ({', '.join(eligible)})"
+def _head(verdict: PathwayVerdict, with_sets: bool) -> str:
+    phrase = f"{SHORT_PATHWAYS.get(verdict.pathway, verdict.name)}: {verdict.status_text}"
+    if with_sets and verdict.status == "eligible" and len(verdict.set_ids) > 1:
+        phrase += f" ({', '.join(SET_NAMES[s] for s in verdict.eligible_sets)})"
     return phrase
 
 
-def _most_shared(items: Iterable[tuple[str, str, str]]) -> str | None:
-    """Return the text of the ``(pathway, key, text)`` items whose key spans most
-    pathways, then most sets; the first text seen for a key, and the first key seen on a
-    tie, win."""
-    pathways: dict[str, set[str]] = {}
-    counts: Counter[str] = Counter()
-    texts: dict[str, str] = {}
-    for pathway, key, text in items:
-        pathways.setdefault(key, set()).add(pathway)
-        counts[key] += 1
-        texts.setdefault(key, text)
-    if not counts:
-        return None
-    return texts[max(pathways, key=lambda key: (len(pathways[key]), counts[key]))]
-
-
-def _evidence_key(criterion: Mapping[str, Any]) -> str:
-    """Name what decided a criterion: its evidence (the same Ki-67 result decides
-    several criteria), else its reason."""
-    references = [str(e.get("reference")) for e in criterion.get("evidence", [])]
-    return "|".join(references) if references else str(criterion["reason"])
-
-
-def _finding(closed_sets: Sequence[Mapping[str, Any]]) -> str | None:
-    """Return the most important finding among the sets of pathways that are not open."""
-    reasons = [
-        (str(s["pathway"]), _evidence_key(c), _finding_text(str(c["reason"])))
-        for s in closed_sets
-        for c in s["criteria"]
-        if c["status"] == "not_met"
-    ]
-    reason = _most_shared(reasons)
-    if reason is not None:
-        return reason
-    needs = [
-        (str(s["pathway"]), text, text)
-        for s in closed_sets
-        if s["status"] == "indeterminate"
-        for c in s["criteria"]
-        if c["status"] == "unknown"
-        for text in dict.fromkeys(_readable(str(need)) for need in c["needs"])
-    ]
-    need = _most_shared(needs)
-    return None if need is None else f"record: {need}"
-
-
-def _fit(head: str, finding: str | None) -> str:
-    if finding is None:
-        return head[:MAX_SUMMARY]
-    text = f"{head} — {finding}"
-    if len(text) <= MAX_SUMMARY:
-        return text
-    cut = text[: MAX_SUMMARY - 1]
-    word_end = max(cut.rfind(" ", len(head) + 3), cut.rfind("/", len(head) + 3))
-    if word_end > len(cut) - 24:  # end on a whole word unless that loses too much
-        cut = cut[:word_end]
-    return cut.rstrip(" ,;:(") + "…"
+def _tail(verdict: PathwayVerdict) -> str | None:
+    if verdict.finding:
+        return verdict.finding
+    if verdict.next_step is not None:
+        return (
+            f"record {verdict.next_step.label}"
+            if verdict.status == "indeterminate" and (not verdict.next_step.key.startswith("mdt-"))
+            else verdict.next_step.label
+        )
+    return None
 
 
 def card_summary(result: Mapping[str, Any]) -> str:
-    """Return the one-line summary: each pathway's verdict and the most important finding."""
-    pathways = _pathways(result["assessments"])
-    head = " · ".join(_pathway_phrase(name, sets) for name, sets in pathways.items())
-    closed = [s for sets in pathways.values() if _pathway_status(sets) != "eligible" for s in sets]
-    return _fit(head, _finding(closed))
+    """Return the one-line summary: each pathway's verdict and what decides it, under 140
+    characters, dropping whole phrases (never cutting one) until it fits."""
+    verdicts = pathway_verdicts(result)
+    tails = [_tail(v) for v in verdicts]
+    # most informative first; drop the later pathway's finding first, then the set names
+    attempts = []
+    for keep_tails in (
+        [True] * len(verdicts),
+        *([i < k for i in range(len(verdicts))] for k in range(len(verdicts) - 1, -1, -1)),
+    ):
+        for with_sets in (True, False):
+            attempts.append((keep_tails, with_sets))
+    for keep_tails, with_sets in attempts:
+        phrases = []
+        for verdict, tail, keep in zip(verdicts, tails, keep_tails, strict=True):
+            head = _head(verdict, with_sets)
+            phrases.append(f"{head}, {tail}" if keep and tail else head)
+        text = " · ".join(phrases)
+        if len(text) <= MAX_SUMMARY:
+            return text
+    return " · ".join(_head(v, False) for v in verdicts)[:MAX_SUMMARY]
 
 
 def card_indicator(result: Mapping[str, Any]) -> str:
@@ -243,37 +185,59 @@ def card_indicator(result: Mapping[str, Any]) -> str:
     return "warning" if eligible else "info"
 
 
+def _set_names(set_ids: Sequence[str]) -> str:
+    return join_names([SET_NAMES.get(s, s) for s in set_ids])
+
+
+def _to_record_lines(result: Mapping[str, Any]) -> list[str]:
+    items = decisive_items(result)
+    if not items:
+        return []
+    lines = ["", "**To record** (most decisive first):", ""]
+    for number, item in enumerate(items, start=1):
+        line = f"{number}. {_md(item.label)}: could change {_set_names(item.could_change)}"
+        if item.decides:
+            line += f"; alone decides {_set_names(item.decides)}"
+        lines.append(line + ".")
+    return lines
+
+
+def _criterion_labels(assessment: Mapping[str, Any], status: str) -> list[str]:
+    labels = []
+    for criterion in assessment["criteria"]:
+        if criterion["status"] == status:
+            try:
+                definition = _SETS[assessment["criteriaSet"]].criterion(criterion["id"])
+                labels.append(definition.label)
+            except KeyError:
+                labels.append(short_reason(str(criterion["reason"])))
+    return labels
+
+
 def _set_line(assessment: Mapping[str, Any]) -> str:
-    criteria = assessment["criteria"]
     status = str(assessment["status"])
-    line = (
-        f"- **{_md(str(assessment['title']))}** (v{_md(str(assessment['version']))}): "
-        f"**{STATUS_WORDS.get(status, status)}**"
-    )
-    if status == "eligible":
-        return f"{line}: all {len(criteria)} criteria met."
+    name = SET_NAMES.get(str(assessment["criteriaSet"]), str(assessment["criteriaSet"]))
+    name = name[:1].upper() + name[1:]
+    line = f"- {_md(name)} v{_md(str(assessment['version']))}: {STATUS_WORDS.get(status, status)}"
     if status == "ineligible":
-        failed = [c for c in criteria if c["status"] == "not_met"]
-        deciding = "; ".join(f"`{c['id']}` {_md(_readable(str(c['reason'])))}" for c in failed)
-        return f"{line}: {deciding}."
-    unknown = [c for c in criteria if c["status"] == "unknown"]
-    needs = dict.fromkeys(_md(_readable(str(n))) for c in unknown for n in c["needs"])
-    ids = ", ".join(f"`{c['id']}`" for c in unknown)
-    return f"{line}: {ids} unknown. To record: {'; '.join(needs)}."
+        return f"{line}; not met: {_md('; '.join(_criterion_labels(assessment, 'not_met')))}."
+    if status == "indeterminate":
+        return f"{line}; unknown: {_md('; '.join(_criterion_labels(assessment, 'unknown')))}."
+    return f"{line}; all {len(assessment['criteria'])} criteria met."
 
 
 def card_detail(result: Mapping[str, Any]) -> str:
-    """Return the Markdown detail: one line per criteria set, then the notes."""
-    lines = [
-        f"Evaluated as of {_md(str(result['evaluationDate']))}. "
-        "Decision support for the multidisciplinary team (MDT): it supports, and does not "
-        "replace, the MDT.",
-        "",
-        *(_set_line(a) for a in result["assessments"]),
-    ]
-    notes = [n for n in result.get("notes", []) if n != SUPPORT_NOTE]
+    """Return the Markdown detail (see the module text)."""
+    lines = [f"**{_md(v.sentence)}**" for v in pathway_verdicts(result)]
+    lines = [f"{line}  " for line in lines[:-1]] + lines[-1:]  # Markdown line breaks
+    lines += _to_record_lines(result)
+    decisions = decisive_items(result, "mdtDecisions")
+    if decisions:
+        lines += ["", "**For the MDT to decide:** " + _md("; ".join(d.label for d in decisions))]
+    lines += ["", "Criteria sets:", "", *(_set_line(a) for a in result["assessments"])]
+    notes = [clinical_text(str(n)) for n in result.get("notes", []) if n != SUPPORT_NOTE]
     if notes:
-        lines += ["", "Notes:", "", *(f"- {_md(str(n))}" for n in notes)]
+        lines += ["", "Notes:", "", *(f"- {_md(n)}" for n in notes)]
     warnings = result.get("warnings", [])
     if warnings:
         lines += [
@@ -281,6 +245,11 @@ def card_detail(result: Mapping[str, Any]) -> str:
             f"{len(warnings)} data warning(s): some resources could not be used; "
             "see the full evaluation.",
         ]
+    lines += [
+        "",
+        f"Evaluated as of {_md(str(result['evaluationDate']))}. Decision support for the "
+        "multidisciplinary team (MDT): it supports, and does not replace, the MDT.",
+    ]
     return "\n".join(lines)
 
 
@@ -292,11 +261,14 @@ def build_card(
     card_uuid: str | None = None,
     smart_launch: bool = False,
     page_token: str | None = None,
+    suggestions: Sequence[Suggestion] = (),
 ) -> dict[str, Any]:
     """Return the card for an evaluation result (``card_uuid`` defaults to a new UUID4).
 
     ``smart_launch`` makes the link a SMART app launch link (``type: "smart"``);
     otherwise ``page_token``, when given, rides on the clinician-page link.
+    ``suggestions`` (from :func:`~service.cdshooks.suggestions.card_suggestions`) are
+    added with ``selectionBehavior: any``.
     """
     base = public_base_url.rstrip("/")
     link = (
@@ -308,7 +280,7 @@ def build_card(
             "type": "absolute",
         }
     )
-    return {
+    card: dict[str, Any] = {
         "uuid": card_uuid or str(uuid.uuid4()),
         "summary": card_summary(result),
         "indicator": card_indicator(result),
@@ -325,3 +297,7 @@ def build_card(
         "links": [link],
         "overrideReasons": [dict(reason) for reason in OVERRIDE_REASONS],
     }
+    if suggestions:
+        card["suggestions"] = [suggestion.to_json() for suggestion in suggestions]
+        card["selectionBehavior"] = "any"
+    return card

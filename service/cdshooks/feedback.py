@@ -180,9 +180,10 @@ def _item(item: Any, where: str) -> Feedback:
 def parse_feedback(body: Any) -> list[Feedback]:
     """Return the feedback items of a request body; raise :class:`FeedbackError` (400).
 
-    ``acceptedSuggestions`` is accepted but not required for ``accepted``: this
-    service's cards carry no suggestions, so a client may report a card as accepted
-    without any.
+    ``acceptedSuggestions`` is accepted but not required for ``accepted``: a client may
+    report a card as accepted without naming a suggestion (cards without suggestions
+    have nothing else to accept). Accepted suggestions are counted by
+    :meth:`FeedbackStore.accepted_suggestions`.
     """
     if not isinstance(body, dict):
         raise FeedbackError("the request body must be a JSON object")
@@ -294,6 +295,23 @@ class FeedbackStore:
         with self._connection() as connection:
             rows = connection.execute(query, params).fetchall()
         return {**dict.fromkeys(OUTCOMES, 0), **{str(o): int(n) for o, n in rows}}
+
+    def accepted_suggestions(self, *, service: str | None = None) -> dict[str, int]:
+        """Return how many times each suggestion ``uuid`` was accepted (each stored
+        feedback item counts once per suggestion it names), most accepted first."""
+        query = (
+            "SELECT suggestion.value, COUNT(*) FROM feedback,"
+            " json_each(feedback.accepted_suggestions) AS suggestion"
+            " WHERE feedback.outcome = 'accepted' AND feedback.accepted_suggestions IS NOT NULL"
+        )
+        params: list[str] = []
+        if service is not None:
+            query += " AND feedback.service = ?"
+            params.append(service)
+        query += " GROUP BY suggestion.value ORDER BY COUNT(*) DESC, suggestion.value"
+        with self._connection() as connection:
+            rows = connection.execute(query, params).fetchall()
+        return {str(suggestion): int(count) for suggestion, count in rows}
 
     def override_reasons(self, *, service: str | None = None) -> list[tuple[str | None, str, int]]:
         """Return ``(system, code, count)`` for each override reason, most frequent first."""

@@ -44,6 +44,7 @@ from service.cdshooks.security import (
     TrustedIssuer,
     public_base_url,
 )
+from service.cdshooks.suggestions import card_suggestions
 from service.dev_issuer import DEV_ISSUER, ensure_dev_key
 from service.engine import run_evaluation
 from service.errors import NotFoundError, ServiceError
@@ -229,6 +230,7 @@ def call_service(service_id: str) -> ResponseReturnValue:
         patient_id=hook_request.patient_id,
         smart_launch=_smart_launch(),
         page_token=_page_token(hook_request.patient_id),
+        suggestions=card_suggestions(evaluation),
     )
     log.info(
         "hook %s: card %s (%s), fetched %s",

@@ -113,7 +113,7 @@ DATA_ITEMS: tuple[DataItem, ...] = (
     DataItem("mdt-g3-resection", "MDT decision on resecting G3 disease", judgement=True),
     DataItem(
         "mdt-which-primary",
-        "MDT: which primary tumour the liver metastases arise from",
+        "MDT decision on which primary tumour the liver metastases arise from",
         ("primary_sites",),
     ),
 )

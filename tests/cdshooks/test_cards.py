@@ -51,53 +51,61 @@ def with_statuses(result: dict[str, Any], **statuses: str) -> dict[str, Any]:
 
 def test_summary_names_eligible_transplant_sets_and_why_resection_is_closed() -> None:
     summary = card_summary(demo_result("demo-transplant"))
-    assert summary.startswith(
-        "Liver transplant: eligible (Milan-NET, ENETS, UNOS) · resection: not eligible — "
+    assert summary == (
+        "Transplant: eligible (Milan-NET, ENETS, UNOS) · Resection: not eligible, "
+        "MDT assessment: all hepatic disease not resectable/ablatable"
     )
-    assert "not resectable" in summary
+
+
+def test_summary_names_for_each_closed_pathway_the_finding_that_closes_most_sets() -> None:
+    summary = card_summary(demo_result("demo-g3"))
+    assert summary.startswith("Transplant: not eligible, ")
+    assert summary.endswith("Resection: not eligible, Ki-67 28 % exceeds 20 % (G3)")
     assert len(summary) < 140
 
 
-def test_summary_names_the_finding_that_closes_most_pathways() -> None:
-    # Ki-67 28 % closes transplant and resection; the progression closes transplant only.
-    summary = card_summary(demo_result("demo-g3"))
-    assert summary == (
-        "Liver transplant: not eligible · resection: not eligible — Ki-67 28 % exceeds 20 % (G3)"
-    )
-
-
-def test_summary_names_the_shared_reason_when_only_one_pathway_is_closed() -> None:
+def test_summary_names_the_reason_of_the_closed_pathway_only() -> None:
     summary = card_summary(demo_result("demo-resection"))
-    assert summary == (
-        "Liver transplant: not eligible · resection: eligible — age 65 years is 55 or older"
-    )
+    assert summary == "Transplant: not eligible, age 65 years is 55 or older · Resection: eligible"
 
 
-def test_summary_names_data_to_record_when_everything_is_undecided() -> None:
-    summary = card_summary(demo_result("demo-missing"))
-    assert summary.startswith("Liver transplant: undecided · resection: undecided — record: ")
+def test_summary_names_the_most_decisive_item_to_record_when_undecided() -> None:
+    result = demo_result("demo-missing")
+    summary = card_summary(result)
+    first = result["decisiveData"]["toRecord"][0]["label"]
+    assert summary.startswith(f"Transplant: undecided, record {first}")
     assert len(summary) < 140
 
 
 def test_summary_has_no_finding_when_every_pathway_is_open() -> None:
     result = with_statuses(demo_result("demo-transplant"), resection="eligible")
     assert card_summary(result) == (
-        "Liver transplant: eligible (Milan-NET, ENETS, UNOS) · resection: eligible"
+        "Transplant: eligible (Milan-NET, ENETS, UNOS) · Resection: eligible"
     )
 
 
-def test_a_long_finding_is_cut_under_140_characters_with_an_ellipsis() -> None:
+def test_a_long_finding_is_dropped_whole_never_cut_mid_phrase() -> None:
     result = demo_result("demo-g3")
     for assessment in result["assessments"]:
         for criterion in assessment["criteria"]:
             if criterion["status"] == "not_met":
                 criterion["reason"] = "a very long reason " * 20
     summary = card_summary(result)
-    assert len(summary) <= MAX_SUMMARY
-    assert summary.endswith("…")
+    assert summary == "Transplant: not eligible · Resection: not eligible"
 
 
-def test_summary_shows_platelets_in_readable_units_without_dates() -> None:
+def test_the_later_pathway_s_finding_is_dropped_before_the_first_one() -> None:
+    result = demo_result("demo-g3")
+    resection = result["assessments"][3]
+    for criterion in resection["criteria"]:
+        if criterion["status"] == "not_met":
+            criterion["reason"] = "a long but clinically worded reason " * 3
+    summary = card_summary(result)
+    assert summary.startswith("Transplant: not eligible, disease progression recorded")
+    assert summary.endswith(" · Resection: not eligible")
+
+
+def test_summary_shows_platelets_in_clinical_units_without_dates_or_references() -> None:
     result = demo_result("demo-transplant")
     resection = result["assessments"][3]
     for criterion in resection["criteria"]:
@@ -110,7 +118,22 @@ def test_summary_shows_platelets_in_readable_units_without_dates() -> None:
         elif criterion["status"] == "not_met":
             criterion["status"] = "met"
     summary = card_summary(result)
-    assert summary.endswith("— platelets 85 x10^9/L below 100 x10^9/L")
+    assert summary.endswith("Resection: not eligible, platelets 85 ×10⁹/L below 100 ×10⁹/L")
+
+
+def test_summary_never_shows_criterion_ids_or_source_file_numbers() -> None:
+    result = demo_result("demo-g3")
+    for assessment in result["assessments"]:
+        for criterion in assessment["criteria"]:
+            if criterion["status"] == "not_met":
+                criterion["reason"] = (
+                    "primary_resected: MDT assessment (2026-01-01): primary not resected "
+                    "(001, 004); selected resections of G3 disease are reported (003)"
+                )
+    summary = card_summary(result)
+    assert "primary_resected" not in summary
+    assert not re.search(r"\(\d{3}", summary)
+    assert "MDT assessment: primary not resected" in summary
 
 
 @pytest.mark.parametrize("path", SCENARIO_BUNDLES, ids=lambda p: p.stem)
@@ -119,7 +142,7 @@ def test_every_scenario_gets_a_summary_under_140_and_the_documented_indicator(
 ) -> None:
     result = evaluate_bundle(load_bundle_json(path.read_bytes()), AT)
     card = build_card(result, public_base_url="https://cds.example.org", patient_id="p1")
-    assert 0 < len(card["summary"]) < 140
+    assert 0 < len(card["summary"]) <= MAX_SUMMARY < 140
     assert "\n" not in card["summary"]
     any_eligible = any(a["status"] == "eligible" for a in result["assessments"])
     assert card["indicator"] == ("warning" if any_eligible else "info")
@@ -181,22 +204,42 @@ def test_indicator_is_warning_when_any_set_is_eligible_else_info_never_critical(
 # --- detail ----------------------------------------------------------------------------
 
 
-def test_detail_has_one_line_per_set_with_status_deciding_criteria_and_data_to_record() -> None:
+def test_detail_says_each_pathway_s_verdict_then_one_line_per_set_by_label() -> None:
     detail = card_detail(demo_result("demo-extrahepatic"))
-    set_lines = [line for line in detail.splitlines() if line.startswith("- **")]
+    assert detail.startswith("**Liver transplantation: not eligible — extrahepatic metastasis")
+    assert "**Liver resection: undecided — needs the MDT judgement" in detail
+    set_lines = [line for line in detail.splitlines() if line.startswith("- ") and " v" in line]
     assert len(set_lines) == 4
     milan, _, _, resection = set_lines
-    assert "Milan-NET" in milan
-    assert "**not eligible**" in milan
-    assert "`no_extrahepatic_disease`" in milan
-    assert "**undecided**" in resection
-    assert "`liver_limited_disease`" in resection
-    assert "To record:" in resection
+    assert milan.startswith("- Milan-NET v")
+    assert "not eligible; not met: No extrahepatic disease" in milan
+    assert "undecided; unknown: Liver-limited disease" in resection
+    assert "`" not in detail
+    assert "no_extrahepatic_disease" not in detail
+    assert "**For the MDT to decide:** MDT judgement on liver-dominant disease" in detail
+
+
+def test_detail_lists_what_to_record_once_ranked_as_the_result_ranks_it() -> None:
+    result = demo_result("demo-missing")
+    detail = card_detail(result)
+    assert detail.count("**To record**") == 1
+    numbered = [line for line in detail.splitlines() if re.match(r"\d+\. ", line)]
+    labels = [item["label"] for item in result["decisiveData"]["toRecord"]]
+    assert len(numbered) == len(labels)
+    for number, (line, label) in enumerate(zip(numbered, labels, strict=True), start=1):
+        assert line.startswith(f"{number}. {label}: could change ")
+
+
+def test_detail_has_nothing_to_record_when_every_set_is_decided() -> None:
+    result = demo_result("demo-g3")
+    assert result["decisiveData"]["toRecord"] == []
+    assert "To record" not in card_detail(result)
 
 
 def test_detail_says_eligible_sets_met_every_criterion() -> None:
     detail = card_detail(demo_result("demo-transplant"))
-    assert "**eligible**: all 7 criteria met." in detail
+    assert "- Milan-NET v" in detail
+    assert "eligible; all 7 criteria met." in detail
 
 
 def test_detail_states_that_the_card_supports_and_does_not_replace_the_mdt() -> None:
@@ -213,10 +256,10 @@ def test_detail_lists_the_results_notes() -> None:
 
 def test_detail_escapes_markdown_and_html_coming_from_the_record() -> None:
     result = demo_result("demo-g3")
-    result["assessments"][0]["criteria"][0].update(
-        status="not_met", reason="[click](https://evil.example) <img src=x> *bold*"
-    )
-    result["assessments"][0]["status"] = "ineligible"
+    for assessment in result["assessments"][:3]:
+        for criterion in assessment["criteria"]:
+            if criterion["status"] == "not_met":
+                criterion["reason"] = "[click](https://evil.example) <img src=x> *bold*"
     detail = card_detail(result)
     assert "[click](" not in detail
     assert not re.search(r"(?<!\\)[<>\[\]]", detail)  # every bracket from data is escaped
@@ -225,10 +268,11 @@ def test_detail_escapes_markdown_and_html_coming_from_the_record() -> None:
     assert r"\*bold\*" in detail
 
 
-def test_detail_shows_units_readably_and_escaped() -> None:
+def test_detail_shows_notes_without_source_file_numbers() -> None:
     detail = card_detail(demo_result("demo-resection"))
     assert "10*9/L" not in detail
-    assert "x10^9/L" in detail or "platelets" not in detail
+    assert "ELTR predictors" in detail
+    assert not re.search(r"\(\d{3}", detail)
 
 
 def test_detail_counts_data_warnings() -> None:

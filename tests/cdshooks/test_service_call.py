@@ -63,7 +63,7 @@ def test_full_prefetch_of_a_transplant_candidate_gives_one_warning_card(
         post(client, auth, hook_body("demo-transplant", full_prefetch("demo-transplant")))
     )
     assert card["indicator"] == "warning"
-    assert card["summary"].startswith("Liver transplant: eligible (Milan-NET, ENETS, UNOS)")
+    assert card["summary"].startswith("Transplant: eligible (Milan-NET, ENETS, UNOS)")
     assert len(card["summary"]) < 140
     assert uuid.UUID(card["uuid"])
     assert card["source"]["label"]
@@ -75,10 +75,10 @@ def test_full_prefetch_of_a_transplant_candidate_gives_one_warning_card(
 @pytest.mark.parametrize(
     ("patient_id", "indicator", "summary_start"),
     [
-        ("demo-resection", "warning", "Liver transplant: not eligible · resection: eligible"),
-        ("demo-g3", "info", "Liver transplant: not eligible · resection: not eligible"),
-        ("demo-missing", "info", "Liver transplant: undecided · resection: undecided"),
-        ("demo-extrahepatic", "info", "Liver transplant: not eligible · resection: undecided"),
+        ("demo-resection", "warning", "Transplant: not eligible, age 65"),
+        ("demo-g3", "info", "Transplant: not eligible, "),
+        ("demo-missing", "info", "Transplant: undecided, record "),
+        ("demo-extrahepatic", "info", "Transplant: not eligible, extrahepatic metastasis"),
     ],
 )
 def test_full_prefetch_cards_for_the_demo_patients(
@@ -129,7 +129,9 @@ def test_null_observations_leave_lab_criteria_unknown(client: FlaskClient, auth:
     prefetch["observations"] = None
     card = only_card(post(client, auth, hook_body("demo-transplant", prefetch)))
     assert card["indicator"] == "info"
-    assert card["summary"].startswith("Liver transplant: undecided")
+    assert card["summary"].startswith("Transplant: undecided")
+    kinds = {s["label"] for s in card["suggestions"]}
+    assert {"Order total bilirubin", "Order platelet count"} <= kinds
 
 
 # --- fetching what is missing from a real FHIR server --------------------------------------
@@ -171,7 +173,8 @@ def test_no_prefetch_at_all_is_fetched_from_an_open_server_without_a_token(
 ) -> None:
     body = hook_body("demo-resection", fhirServer=fhir_server.base_url)
     card = only_card(post(server_app.test_client(), auth, body))
-    assert card["summary"].startswith("Liver transplant: not eligible · resection: eligible")
+    assert card["summary"].startswith("Transplant: not eligible, age 65")
+    assert card["summary"].endswith("Resection: eligible")
 
 
 @pytest.mark.integration
