@@ -27,7 +27,7 @@ def test_zero_configuration_on_the_demo_store_shows_a_card(serve: Serve, instanc
     assert "discovery: 200" in outcome.out
     assert "prefetch from the embedded demo patients: patient 1" in outcome.out
     assert "patient-view demo-transplant: 200" in outcome.out
-    assert "[WARNING] Liver transplant: eligible" in outcome.out
+    assert "[WARNING] Transplant: eligible" in outcome.out
     assert f"{url}/patients/demo-transplant/evaluation" in outcome.out
 
 
@@ -159,7 +159,7 @@ def test_prefetch_comes_from_a_real_fhir_server(
         )
     assert outcome.status == 0, outcome.err
     assert f"prefetch from {fhir_server.base_url}: patient 1, observations" in outcome.out
-    assert "Liver transplant: not eligible" in outcome.out
+    assert "Transplant: not eligible" in outcome.out
 
 
 def test_without_prefetch_the_service_fetches_from_an_allowlisted_server(
@@ -180,7 +180,7 @@ def test_without_prefetch_the_service_fetches_from_an_allowlisted_server(
         )
     assert outcome.status == 0, outcome.err
     assert "prefetch: none" in outcome.out
-    assert "Liver transplant: eligible" in outcome.out
+    assert "Transplant: eligible" in outcome.out
 
 
 def test_a_fhir_server_off_the_allowlist_is_diagnosed(
