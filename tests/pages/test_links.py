@@ -47,7 +47,9 @@ def test_the_token_does_not_hold_the_patient_id_in_clear_or_as_a_bare_hash(
     token = sign_page_link(patient_id, SECRET, 900)
     readable = decoded_payload(token).decode("utf-8")
     assert patient_id not in readable
-    assert patient_id not in token
+    # the signature is random-looking base64: a short id may occur in it by chance
+    # (about 2 % of tokens contain "p1"), so only the readable part is searched
+    assert patient_id not in token.split(".")[0]
     digest, lifetime = json.loads(readable)
     assert lifetime == 900
     bare = hashlib.sha256(patient_id.encode()).digest()
