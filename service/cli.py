@@ -1,10 +1,11 @@
 """Command line: ``python -m service evaluate --bundle PATH [--at DATE] [--patient ID]``.
 
 Also ``seed`` (demo patients into a FHIR server), ``serve`` (gunicorn), ``cds-call`` (a
-CDS Hooks test client) and ``criteria --markdown [--output PATH]`` (the criteria
-documentation, ``docs/criteria.md``, generated from the criteria with the shipped
-defaults), ``screen`` (a Bulk FHIR export → results, worklist and tumour-board report) and
-``synth`` (a synthetic population as a Bulk export): see :mod:`service.screening.command`.
+CDS Hooks test client), ``probe`` (site onboarding: what a FHIR server and its data lack),
+``criteria --markdown [--output PATH]`` (the criteria documentation, ``docs/criteria.md``,
+generated from the criteria with the shipped defaults), ``screen`` (a Bulk FHIR export →
+results, worklist and tumour-board report) and ``synth`` (a synthetic population as a Bulk
+export): see :mod:`service.screening.command`.
 
 Exit status 0 with the JSON result on stdout; 2 with one line on stderr and nothing
 on stdout for bad input (interfaces.md §2).
@@ -26,6 +27,7 @@ from service.criteria.config import ConfigError
 from service.engine import evaluate_bundle, parse_evaluation_date
 from service.mappers import BundleError, load_bundle_json
 from service.mappers.site_codes import SiteCodesError, load_terminology
+from service.probe.options import add_parser as add_probe_parser
 from service.screening.command import add_commands as add_screening_commands
 
 __all__ = ["main"]
@@ -85,6 +87,7 @@ def _parser() -> _Parser:
         "--markdown", action="store_true", required=True, help="as Markdown (docs/criteria.md)"
     )
     criteria.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    add_probe_parser(commands, _iso_date)
     serve = commands.add_parser("serve", help="run the HTTP service (gunicorn)")
     serve.add_argument("--host", default=os.environ.get("NELM_CDS_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("NELM_CDS_PORT", "8080")))
@@ -155,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.run(args))
         if args.command == "seed":
             return _seed(args.fhir_base, allow_http=args.allow_http)
+        if args.command == "probe":
+            from service.probe.command import run as probe  # HTTP client: late
+
+            return probe(args)
         if args.command == "cds-call":
             from service.cdsclient.command import run as cds_call  # HTTP and keys: late
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -176,6 +176,36 @@ class FhirClient:
         """
         entries, _ = self._search_entries(resource_type, search_pairs(params), strict=strict)
         return [entry["resource"] for entry in entries]
+
+    def search_pages(
+        self, resource_type: str, params: SearchParams | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield a search's matching resources page by page, for callers that want only
+        the first pages (sampling); stop iterating to stop fetching.
+
+        ``next`` links are followed under the same rules as :meth:`search` (never outside
+        the base URL); ``max_pages`` does not apply, the caller decides when to stop.
+        """
+        url: str | None = f"{self.base_url}/{check_type(resource_type)}"
+        label = f"GET {resource_type} search"
+        query: list[tuple[str, str]] | None = search_pairs(params)
+        while url is not None:
+            answer = self._request("GET", url, label, params=query)
+            bundle = expect(answer, "Bundle", label, strip_query(url))
+            entries, _ = answers.search_page(bundle)
+            yield [entry["resource"] for entry in entries]
+            url, query = self._next_url(bundle, label), None
+
+    def delete(self, resource_type: str, resource_id: str) -> None:
+        """DELETE ``[base]/{type}/{id}``; a resource already gone is not an error.
+
+        Raises :class:`ValueError` (before any request) for an invalid type or id.
+        """
+        url = f"{self.base_url}/{check_type(resource_type)}/{check_id(resource_id)}"
+        try:
+            self._request("DELETE", url, f"DELETE {resource_type}")
+        except FhirNotFoundError:
+            return
 
     def create(
         self,

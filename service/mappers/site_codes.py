@@ -15,6 +15,11 @@ Keys of ``observations``, ``conditions`` and ``procedures`` are the input and
 category names of :mod:`service.mappers.codes`; ``drainage`` is ``portal``,
 ``not_portal`` or ``undetermined``. Every section is optional. Codes are added,
 never removed. A malformed file fails with :class:`SiteCodesError` naming the entry.
+
+Review marks (the onboarding probe's draft, :mod:`service.probe.draft`): an entry may
+carry ``"review"``; any value but ``"accepted"`` refuses the file, naming the entry, so
+a draft is never applied unreviewed. Top-level keys starting with ``_`` and an entry's
+``display``, ``seen`` and ``why`` are notes, ignored.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from service.mappers.codes import DEFAULT_TERMINOLOGY, CodeSet, SiteOfPrimary, T
 __all__ = ["SiteCodesError", "load_terminology", "terminology_from_mapping"]
 
 _SECTIONS = frozenset({"observations", "conditions", "primary_sites", "procedures"})
+ACCEPTED = "accepted"
+"""The only ``review`` value an applied entry may carry."""
 
 
 class SiteCodesError(ValueError):
@@ -42,6 +49,14 @@ def _code(item: Any, where: str) -> tuple[str, str]:
     system, code = item.get("system"), item.get("code")
     if not isinstance(system, str) or not system or not isinstance(code, str) or not code:
         raise SiteCodesError(f"{where}: 'system' and 'code' must be non-empty strings")
+    review = item.get("review", ACCEPTED)
+    if review != ACCEPTED:
+        display = item.get("display")
+        named = f" ({display})" if isinstance(display, str) and display else ""
+        raise SiteCodesError(
+            f"{where}: {system}|{code}{named} is marked for review ({review!r}): check it, "
+            f'then set "review": "{ACCEPTED}" or delete the entry'
+        )
     return system, code
 
 
@@ -85,7 +100,7 @@ def terminology_from_mapping(mapping: Any, base: Terminology = DEFAULT_TERMINOLO
     """Return ``base`` extended with a parsed mapping file."""
     if not isinstance(mapping, dict):
         raise SiteCodesError("the site mapping must be a JSON object")
-    unknown = set(mapping) - _SECTIONS
+    unknown = {key for key in mapping if not str(key).startswith("_")} - _SECTIONS
     if unknown:
         raise SiteCodesError(f"unknown section(s): {', '.join(sorted(unknown))}")
     return Terminology(
