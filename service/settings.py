@@ -22,6 +22,7 @@ __all__ = [
     "SettingError",
     "allowlist_from",
     "build_source",
+    "fhir_auth",
     "fhir_timeouts",
     "flag_setting",
     "number_setting",
@@ -163,6 +164,12 @@ def _auth(config: Mapping[str, Any], timeout: tuple[float, float]) -> Auth | Non
         )
     except ValueError as exc:
         raise SettingError(f"SMART Backend Services settings: {exc}") from exc
+
+
+def fhir_auth(config: Mapping[str, Any], timeout: tuple[float, float]) -> Auth | None:
+    """Return how to authenticate to the FHIR server (``FHIR_TOKEN`` or SMART Backend
+    Services), or ``None``; :class:`SettingError` for an incomplete setup."""
+    return _auth(config, timeout)
 
 
 def build_source(config: Mapping[str, Any], terminology: Terminology) -> PatientSource:

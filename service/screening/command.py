@@ -29,6 +29,31 @@ def add_commands(commands: Any, date_type: Callable[[str], date]) -> None:
     )
     source = screen.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", type=Path, help="folder of NDJSON files (gzip or not)")
+    source.add_argument(
+        "--export",
+        choices=("system", "patient", "group"),
+        help="run a live $export at this level from --fhir-base (files go to OUT/export)",
+    )
+    screen.add_argument("--group", help="the Group id of a group-level export")
+    screen.add_argument(
+        "--fhir-base",
+        default=os.environ.get("NELM_CDS_FHIR_BASE_URL") or None,
+        help="FHIR server for --export and --write-back (default: $NELM_CDS_FHIR_BASE_URL); "
+        "allowlist, token and SMART Backend Services from the NELM_CDS_FHIR_* settings",
+    )
+    screen.add_argument(
+        "--no-type-filter",
+        action="store_true",
+        help="export every Observation (for servers that cannot filter Observation by code)",
+    )
+    screen.add_argument(
+        "--export-timeout", type=float, default=6 * 3600.0, help="seconds (default: 6 hours)"
+    )
+    screen.add_argument(
+        "--write-back",
+        action="store_true",
+        help="write a RiskAssessment for each patient with a NET liver metastasis",
+    )
     screen.add_argument("--out", required=True, type=Path, help="output folder")
     screen.add_argument(
         "--at", type=date_type, help="evaluation date YYYY-MM-DD (default: today, UTC)"
@@ -95,14 +120,34 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fhir_config(base: str | None) -> dict[str, Any]:
+    from service.settings import SOURCE_DEFAULTS
+
+    config = {**SOURCE_DEFAULTS}
+    config.update(
+        {k[len("NELM_CDS_") :]: v for k, v in os.environ.items() if k.startswith("NELM_CDS_")}
+    )
+    if base is not None:
+        config["FHIR_BASE_URL"] = base
+    return config
+
+
 def _screen(args: argparse.Namespace) -> int:
     from service.criteria.config import ConfigError
+    from service.fhir import FhirError
     from service.mappers.site_codes import SiteCodesError, load_terminology
-    from service.screening.run import ScreenError, ScreenOptions, screen_folder
+    from service.screening.run import ScreenError, ScreenOptions, screen_export, screen_folder
+    from service.settings import SettingError, build_source
 
+    if (args.export or args.write_back) and not args.fhir_base:
+        return _fail("--export and --write-back need --fhir-base (or NELM_CDS_FHIR_BASE_URL)")
+    if args.export == "group" and not args.group:
+        return _fail("--export group needs --group ID")
     try:
         terminology = load_terminology(args.site_codes)
         digest = hashlib.sha256(args.site_codes.read_bytes()).hexdigest() if args.site_codes else ""
+        config = _fhir_config(args.fhir_base)
+        source = build_source(config, terminology) if args.write_back else None
         options = ScreenOptions(
             out=args.out,
             at=args.at or _today(),
@@ -110,10 +155,23 @@ def _screen(args: argparse.Namespace) -> int:
             site_codes_digest=digest,
             workers=args.workers,
             fresh=args.fresh,
+            write_back=source,
         )
-        summary = screen_folder(args.input, options)
-    except (ScreenError, SiteCodesError, ConfigError) as exc:
+        if args.export:
+            summary = screen_export(
+                config,
+                args.export,
+                args.group,
+                options,
+                type_filter_on=not args.no_type_filter,
+                max_wait=args.export_timeout,
+            )
+        else:
+            summary = screen_folder(args.input, options)
+    except (ScreenError, SiteCodesError, ConfigError, SettingError, ValueError) as exc:
         return _fail(str(exc))
+    except FhirError as exc:
+        return _fail(f"the FHIR server failed: {exc.message}", EXIT_FAILED)
     except OSError as exc:
         return _fail(f"cannot write the outputs ({exc.strerror or exc})", EXIT_FAILED)
     evaluation = summary.figures["evaluation"]
@@ -124,4 +182,10 @@ def _screen(args: argparse.Namespace) -> int:
         f"liver-metastasis Condition, {evaluation['evaluated']:,} evaluated now; "
         f"{bad:,} bad input lines counted; outputs in {args.out}"
     )
-    return 0
+    written = summary.figures.get("writeBack")
+    if written is not None:
+        print(
+            f"RiskAssessments: {written['created']} created, {written['unchanged']} already "
+            f"there, {written['failed']} failed"
+        )
+    return EXIT_FAILED if written and written["failed"] else 0

@@ -79,6 +79,7 @@ def evaluate_group(
     except Exception as exc:  # noqa: BLE001 - one patient must never stop the run
         message = f"evaluation failed ({type(exc).__name__})"
         return Outcome(patient_id, None, {"patient": f"Patient/{patient_id}", "error": message})
+    metastases = evaluation.inputs.liver_metastases
     summary = {
         "patient": result["patient"],
         **identity_of(record.patient.resource),
@@ -86,5 +87,6 @@ def evaluate_group(
         "statuses": {a["criteriaSet"]: a["status"] for a in result["assessments"]},
         "missing": decisive_missing(result),
         "warnings": len(result["warnings"]),
+        "liverMetastasis": metastases[-1].reference if metastases else None,
     }
     return Outcome(patient_id, json.dumps(result, ensure_ascii=False), summary)

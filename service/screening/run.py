@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,6 +29,8 @@ from service.screening.outputs import write_outputs
 from service.screening.progress import Progress
 from service.screening.selection import SelectionStats, Tally, select
 from service.screening.store import STATE_FILE, Store
+from service.screening.writeback import write_back
+from service.sources import PatientSource
 
 __all__ = ["ScreenError", "ScreenOptions", "ScreenSummary", "screen_folder"]
 
@@ -52,6 +54,7 @@ class ScreenOptions:
     fresh: bool = False
     engine: str = "embedded"
     spark_master: str | None = None
+    write_back: PatientSource | None = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,47 @@ def screen_folder(
             stream.write("resuming: candidates already selected\n")
         figures = _evaluate(store, options, stream, tty)
         figures["selection"] = selection
+        if options.write_back is not None:
+            stream.write("writing RiskAssessments back\n")
+            figures["writeBack"] = write_back(store, options.write_back)
         write_outputs(store, options.out, options.at, figures, tally)
         return ScreenSummary(figures, tally)
+
+
+def screen_export(
+    config: Mapping[str, Any],
+    level: str,
+    group_id: str | None,
+    options: ScreenOptions,
+    *,
+    type_filter_on: bool = True,
+    max_wait: float = 6 * 3600.0,
+    log: TextIO | None = None,
+    tty: bool | None = None,
+) -> ScreenSummary:
+    """Run a live ``$export`` from ``config``'s FHIR server (allowlist and auth from the
+    same settings as every FHIR call) into ``OUT/export``, then screen it."""
+    from service.fhir.bulk import BulkExportClient
+    from service.screening.live import export_request, export_to_folder
+    from service.settings import allowlist_from, fhir_auth, fhir_timeouts, text_setting
+
+    stream = log or sys.stderr
+    base = text_setting(config, "FHIR_BASE_URL")
+    if base is None:
+        raise ScreenError("a live export needs the FHIR base URL")
+    timeout = fhir_timeouts(config)
+    request = export_request(level, group_id, options.terminology, type_filter_on=type_filter_on)
+    client = BulkExportClient(
+        base,
+        allowlist=allowlist_from(config),
+        auth=fhir_auth(config, timeout),
+        timeout=timeout,
+        max_wait=max_wait,
+    )
+    folder = options.out / "export"
+    with client:
+        export_to_folder(client, request, folder, stream, fresh=options.fresh)
+    return screen_folder(folder, options, log=stream, tty=tty)
 
 
 def _evaluate(

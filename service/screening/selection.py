@@ -203,6 +203,9 @@ def _read_file(
                         in NET_LIVER_METASTASIS_CODES
                     ):
                         net.append(key)
+            elif kind == "OperationOutcome":
+                tally.add("the export server reported an error (OperationOutcome)", where)
+                continue
             else:
                 tally.add(f"type not read: {kind}", where)
                 continue

@@ -23,8 +23,17 @@ def test_synth_then_screen_write_every_output(tmp_path: Path) -> None:
     )
     assert made.returncode == 0, made.stderr
     assert "wrote 40 patients" in made.stdout
-    done = run("screen", "--input", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
-               "--at", "2026-11-22", "--workers", "1")  # fmt: skip
+    done = run(
+        "screen",
+        "--input",
+        str(tmp_path / "in"),
+        "--out",
+        str(tmp_path / "out"),
+        "--at",
+        "2026-11-22",
+        "--workers",
+        "1",
+    )
     assert done.returncode == 0, done.stderr
     assert "screened 40 patients" in done.stdout
     assert "evaluating: " in done.stderr  # plain progress lines when not on a terminal

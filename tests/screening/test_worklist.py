@@ -55,14 +55,19 @@ def test_decisive_missing_data_is_the_results_ranked_to_record_list() -> None:
     result = {
         "decisiveData": {
             "toRecord": [
-                {"key": "hepatic-tumour-burden", "label": "tumour burden",
-                 "couldChange": ["milan-net", "enets"], "decides": ["milan-net"], "askedBy": []},
+                {
+                    "key": "hepatic-tumour-burden",
+                    "label": "tumour burden",
+                    "couldChange": ["milan-net", "enets"],
+                    "decides": ["milan-net"],
+                    "askedBy": [],
+                },
                 {"key": "x", "label": 3},
                 {"key": "flr", "label": "FLR", "couldChange": ["resection"], "decides": []},
             ],
             "wouldNotChange": [{"key": "ecog", "label": "ECOG"}],
         }
-    }  # fmt: skip
+    }
     items = decisive_missing(result)
     assert [i["item"] for i in items] == ["tumour burden", "FLR"]
     assert items[0]["sets"] == ["milan-net", "enets"]
