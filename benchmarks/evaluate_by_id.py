@@ -26,7 +26,7 @@ from service.fhir import Allowlist, FhirClient
 from service.fhir.queries import observation_code_param
 from service.mappers import DEFAULT_TERMINOLOGY
 from service.seed import seed_demo_patients
-from tests.conftest import PAGE_LINK_SECRET
+from tests.conftest import FHIR_SERVICE_SETTINGS
 from tests.integration.sekmet import running_sekmet
 
 PAGE = "200"
@@ -42,9 +42,7 @@ def timed(work: Callable[[], object]) -> float:
 def measure(base_url: str, patient: str, runs: int) -> dict[str, float]:
     """Return median seconds of each query alone, the slowest, and the whole evaluation."""
     client = FhirClient(base_url, allowlist=Allowlist([base_url]))
-    app = create_app(
-        {"PAGE_LINK_SECRET": PAGE_LINK_SECRET, "FHIR_BASE_URL": base_url}
-    ).test_client()
+    app = create_app({**FHIR_SERVICE_SETTINGS, "FHIR_BASE_URL": base_url}).test_client()
     codes = observation_code_param(DEFAULT_TERMINOLOGY) or ""
     queries: dict[str, Callable[[], object]] = {
         "Patient read": lambda: client.read("Patient", patient),

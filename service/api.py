@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,15 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service import __version__
-from service.app_services import evaluation_config, patient_source, terminology
+from service.app_services import (
+    evaluation_config,
+    patient_source,
+    readiness_checks,
+    terminology,
+)
+from service.auth.audit import note
+from service.auth.guard import requires
+from service.auth.resource_server import EVALUATIONS_READ, RISK_ASSESSMENTS_WRITE
 from service.criteria import DEFAULT_SETS, CriteriaSet, Criterion, EvaluationConfig
 from service.criteria.documentation import rule_text
 from service.criteria.sources import SOURCES, cite, full_citation, seeds_in
@@ -135,6 +144,7 @@ def criteria_sets() -> ResponseReturnValue:
 
 
 @blueprint.post("/api/evaluate")
+@requires(EVALUATIONS_READ, "evaluation.bundle")
 def evaluate_posted_bundle() -> ResponseReturnValue:
     """Evaluate the patient of a posted FHIR Bundle (``?at=``, ``?patient=``)."""
     at = evaluation_date_param()
@@ -149,10 +159,18 @@ def evaluate_posted_bundle() -> ResponseReturnValue:
         )
     except BundleError as exc:
         raise UnprocessableError(str(exc)) from exc
+    _note_patient(result.get("patient"))
     return jsonify(result)
 
 
+def _note_patient(reference: object) -> None:
+    """Name the evaluated patient of a posted Bundle in the audit trail."""
+    if isinstance(reference, str) and reference.startswith("Patient/"):
+        note(patient_id=reference.removeprefix("Patient/"))
+
+
 @blueprint.get("/api/patients/<patient_id>/evaluation")
+@requires(EVALUATIONS_READ, "evaluation.read")
 def evaluate_patient(patient_id: str) -> ResponseReturnValue:
     """Evaluate a patient by id from the configured data source (``?at=``)."""
     at = evaluation_date_param()
@@ -163,6 +181,7 @@ def evaluate_patient(patient_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/api/patients/<patient_id>/risk-assessment")
+@requires(RISK_ASSESSMENTS_WRITE, "risk-assessment.write")
 def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
     """Evaluate a patient and write the RiskAssessment back (``?at=``, ``?dry-run=true``).
 
@@ -171,6 +190,8 @@ def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
     """
     at = evaluation_date_param()
     dry_run = _flag("dry-run")
+    if dry_run:
+        note("risk-assessment.dry-run")
     source = patient_source()
     evaluation = run_evaluation(
         source.record(checked_patient_id(patient_id)),
@@ -195,6 +216,7 @@ def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
 
 
 @blueprint.get("/api/patients")
+@requires(EVALUATIONS_READ, "patients.list")
 def list_patients() -> ResponseReturnValue:
     """List the patients of the embedded demo store (not offered for a FHIR server)."""
     source = patient_source()
@@ -205,11 +227,27 @@ def list_patients() -> ResponseReturnValue:
 
 @blueprint.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Say whether the data source answers (the FHIR server's CapabilityStatement)."""
+    """Say whether the data source answers (the FHIR server's CapabilityStatement) and
+    the stores a call needs (the replay store, the feedback store) can be written."""
     source = patient_source()
     ready, detail = source.ready()
-    body = {"status": "ready" if ready else "not_ready", "source": source.name, "detail": detail}
+    stores = {name: _store_state(check) for name, check in readiness_checks().items()}
+    ready = ready and all(state == "ready" for state in stores.values())
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "source": source.name,
+        "detail": detail,
+        "stores": stores,
+    }
     return jsonify(body), 200 if ready else 503
+
+
+def _store_state(check: Callable[[], None]) -> str:
+    try:
+        check()
+    except Exception:  # noqa: BLE001 - any failure of a store means "not ready"
+        return "not_ready"
+    return "ready"
 
 
 @blueprint.get("/fhir/CodeSystem/nelm-assessment")

@@ -17,6 +17,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from service import api
+from service.app_services import add_readiness_check
+from service.auth.audit import AUDIT_DEFAULTS, install_audit
+from service.auth.guard import init_api_auth
+from service.auth.resource_server import API_AUTH_DEFAULTS
 from service.cdshooks import CDS_HOOKS_DEFAULTS
 from service.cdshooks import routes as cds_hooks
 from service.cdshooks.security import CDS_SECURITY_DEFAULTS
@@ -28,9 +32,12 @@ from service.observability import configure_logging, install_request_logging
 from service.pages import PAGE_DEFAULTS
 from service.pages import criteria as criteria_page
 from service.pages import routes as pages
-from service.settings import SOURCE_DEFAULTS, build_source
+from service.settings import SOURCE_DEFAULTS, build_source, text_setting
 from service.smart import SMART_DEFAULTS
 from service.smart import routes as smart
+from service.sources import DemoSource
+from service.state import STATE_DEFAULTS, build_state, state_directory
+from service.state.documents import StoredDocuments
 
 __all__ = ["create_app"]
 
@@ -44,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_ECOG_FOR_SURGERY": 2,
     "LAB_FRESHNESS_DAYS": 90,
     **SOURCE_DEFAULTS,
+    **STATE_DEFAULTS,
+    **API_AUTH_DEFAULTS,
+    **AUDIT_DEFAULTS,
     **CDS_SECURITY_DEFAULTS,
     **CDS_HOOKS_DEFAULTS,
     **PAGE_DEFAULTS,
@@ -64,7 +74,7 @@ def _evaluation_config(app: Flask) -> EvaluationConfig:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> ResponseReturnValue:
-        return jsonify(error.to_dict()), error.status_code
+        return jsonify(error.to_dict()), error.status_code, error.headers
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
@@ -89,17 +99,30 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    configure_logging(str(app.config["LOG_LEVEL"]))
     app.extensions["nelm_evaluation_config"] = _evaluation_config(app)
     terminology = load_terminology(app.config["SITE_CODES"])
     app.extensions["nelm_terminology"] = terminology
-    app.extensions["nelm_source"] = build_source(app.config, terminology)
+    source = build_source(app.config, terminology)
+    app.extensions["nelm_source"] = source
     app.extensions["nelm_code_system"] = json.loads(
         resources.files("service")
         .joinpath("data/codesystem-nelm-assessment.json")
         .read_text("utf-8")
     )
-    configure_logging(str(app.config["LOG_LEVEL"]))
+    demo = isinstance(source, DemoSource)
+    state = build_state(
+        app.config,
+        app.instance_path,
+        demo=demo,
+        secrets_needed=text_setting(app.config, "SMART_CLIENT_ID") is not None,
+    )
+    app.extensions["nelm_state"] = state
+    add_readiness_check(app, "replay_store", state.store.check)
+    shared_keys = StoredDocuments(state.store)
     install_request_logging(app)
+    install_audit(app, key_dir=state_directory(app.config, app.instance_path), required=not demo)
+    init_api_auth(app, demo=demo, shared_keys=shared_keys)
     app.register_blueprint(api.blueprint)
     cds_hooks.init_app(app)
     pages.init_app(app)

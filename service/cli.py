@@ -29,6 +29,7 @@ from service.mappers import BundleError, load_bundle_json
 from service.mappers.site_codes import SiteCodesError, load_terminology
 from service.probe.options import add_parser as add_probe_parser
 from service.screening.command import add_commands as add_screening_commands
+from service.settings import SettingError
 
 __all__ = ["main"]
 
@@ -178,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = written
         else:
             output = _evaluate(args)
-    except (_BadInputError, BundleError, SiteCodesError, ConfigError) as exc:
+    except (_BadInputError, BundleError, SiteCodesError, ConfigError, SettingError) as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT

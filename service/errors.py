@@ -26,6 +26,8 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.headers: dict[str, str] = {}
+        """Response headers the answer must carry (``WWW-Authenticate``, ``Retry-After``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON error body."""

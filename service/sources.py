@@ -8,6 +8,7 @@ FHIR failures are turned into HTTP-facing errors here: 404 for an unknown patien
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,8 @@ DEVICE: dict[str, Any] = {
     "note": [{"text": "Clinical decision support for NELM transplant and resection eligibility."}],
 }
 """The Device that RiskAssessment.performer names."""
+
+log = logging.getLogger(__name__)
 
 
 class UpstreamError(ServiceError):
@@ -156,7 +159,7 @@ class FhirSource:
         try:
             statement = self.client.capabilities()
         except fhir_errors.FhirError as exc:
-            return False, f"FHIR server not ready: {type(exc).__name__}"
+            return False, f"FHIR server not ready: {fhir_errors.in_words(exc)}"
         return True, f"FHIR server {statement.get('fhirVersion', 'unknown version')}"
 
 
@@ -167,24 +170,33 @@ def _same_identifier(left: dict[str, Any], right: dict[str, Any]) -> bool:
     return bool(identifiers(left) & identifiers(right))
 
 
+def _outcome(error: fhir_errors.FhirError) -> dict[str, Any]:
+    return {"outcome": error.outcome} if isinstance(error.outcome, dict) else {}
+
+
 @contextmanager
 def translated_fhir_errors(patient_id: str | None) -> Iterator[None]:
-    """Turn FHIR client errors into HTTP-facing service errors (404, 502, 504)."""
+    """Turn FHIR client errors into HTTP-facing service errors (404, 502, 504) whose
+    message says in words what happened, with the server's OperationOutcome text (and
+    the OperationOutcome itself under ``outcome``).
+
+    With ``patient_id``, a patient the server does not have (404/410) or will not show
+    (403) answers 404 alike, so no caller learns that a restricted patient exists.
+    """
     try:
         yield
     except fhir_errors.FhirNotFoundError as error:
         if patient_id is None:
-            raise UpstreamError("the FHIR server did not find the resource") from error
+            raise UpstreamError(fhir_errors.in_words(error), details=_outcome(error)) from error
         raise NotFoundError(f"no patient with id '{patient_id}' on the FHIR server") from error
+    except fhir_errors.FhirAuthError as error:
+        if patient_id is not None and error.status == 403:
+            log.warning("the FHIR server refused (403) a patient's data: answered as not found")
+            raise NotFoundError(f"no patient with id '{patient_id}' on the FHIR server") from error
+        raise UpstreamError(fhir_errors.in_words(error), details=_outcome(error)) from error
     except fhir_errors.FhirUnavailableError as error:
         if error.timed_out:
-            raise UpstreamTimeoutError("the FHIR server did not answer in time") from error
-        raise UpstreamError("the FHIR server is unavailable") from error
+            raise UpstreamTimeoutError(fhir_errors.in_words(error)) from error
+        raise UpstreamError(fhir_errors.in_words(error), details=_outcome(error)) from error
     except fhir_errors.FhirError as error:
-        details: dict[str, Any] = {}
-        outcome = getattr(error, "outcome", None)
-        if isinstance(outcome, dict):
-            details["outcome"] = outcome
-        raise UpstreamError(
-            f"the FHIR server failed ({type(error).__name__})", details=details
-        ) from error
+        raise UpstreamError(fhir_errors.in_words(error), details=_outcome(error)) from error

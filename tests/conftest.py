@@ -39,3 +39,24 @@ def instance_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("NELM_CDS_INSTANCE_PATH", None)
     else:
         os.environ["NELM_CDS_INSTANCE_PATH"] = previous
+
+
+AUDIT_HMAC_KEY = "test-audit-hmac-key-0123456789abcdef"
+"""Keys the patient hashes of the audit trail; required whenever a FHIR server is configured."""
+
+FHIR_SERVICE_SETTINGS: dict[str, Any] = {
+    "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+    "AUDIT_HMAC_KEY": AUDIT_HMAC_KEY,
+    "API_AUTH": "none",
+}
+"""What an app reading a FHIR server needs besides the server, in tests that are not
+about the REST API's tokens (``API_AUTH`` none: the API is open, said explicitly)."""
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real redis-server on 127.0.0.1 for the session (provisioned if missing)."""
+    from tests.cdshooks.redis_server import running_redis
+
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server

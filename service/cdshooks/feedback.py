@@ -252,6 +252,12 @@ class FeedbackStore:
             log.error("feedback store %s failed: %s", self.path, type(exc).__name__)
             raise FeedbackStoreError("feedback cannot be stored now; try again later") from exc
 
+    def check(self) -> None:
+        """Raise :class:`FeedbackStoreError` unless the file can be written now (it takes
+        and releases the write lock; the file is created if need be)."""
+        with self._connection() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+
     def add(self, service: str, items: Sequence[Feedback]) -> StoreResult:
         """Store ``items`` in one transaction; repeats of stored items are skipped."""
         received = datetime.now(UTC).isoformat()

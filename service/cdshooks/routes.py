@@ -23,7 +23,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from service.app_services import evaluation_config, terminology
+from service.app_services import add_readiness_check, evaluation_config, terminology
+from service.auth.audit import Actor, note
+from service.auth.keys import StaticKeys, parse_jwks
+from service.auth.replay import ReplayCache
+from service.auth.tokens import TrustedIssuer
 from service.cdshooks import CDS_HOOKS_DEFAULTS
 from service.cdshooks.cards import CRITERIA_PATH, build_card, has_net_liver_metastasis
 from service.cdshooks.discovery import (
@@ -34,23 +38,24 @@ from service.cdshooks.discovery import (
     prefetch_templates,
 )
 from service.cdshooks.feedback import FeedbackStore, parse_feedback
-from service.cdshooks.jwks import StaticKeys, parse_jwks
 from service.cdshooks.prefetch import FetchSettings, resolve_record
 from service.cdshooks.request import HookRequestError, load_json_body, parse_hook_request
 from service.cdshooks.security import (
+    CDS_ALGORITHMS,
     CDS_SECURITY_DEFAULTS,
     CdsTokenError,
     CdsTokenValidator,
-    TrustedIssuer,
-    public_base_url,
 )
 from service.cdshooks.suggestions import card_suggestions
 from service.dev_issuer import DEV_ISSUER, ensure_dev_key
 from service.engine import run_evaluation
 from service.errors import NotFoundError, ServiceError
 from service.pages.links import PageLinks
+from service.public_url import public_base_url
 from service.result_json import evaluation_to_json
 from service.settings import SettingError, allowlist_from, fhir_timeouts, text_setting
+from service.state import AppState
+from service.state.documents import StoredDocuments
 
 __all__ = [
     "blueprint",
@@ -135,7 +140,9 @@ def development_issuers(config: Mapping[str, Any], folder: str) -> dict[str, Tru
     if text_setting(config, "FHIR_BASE_URL") is not None:
         return {}
     dev = ensure_dev_key(folder)
-    keys = StaticKeys(parse_jwks(dev.jwks), where=f"the development key in {folder}")
+    keys = StaticKeys(
+        parse_jwks(dev.jwks, CDS_ALGORITHMS), where=f"the development key in {folder}"
+    )
     log.info("demo mode: the development CDS client %s is trusted (kid %s)", DEV_ISSUER, dev.kid)
     return {DEV_ISSUER: TrustedIssuer(DEV_ISSUER, keys)}
 
@@ -143,15 +150,23 @@ def development_issuers(config: Mapping[str, Any], folder: str) -> dict[str, Tru
 def init_app(app: Flask) -> None:
     """Add the CDS Hooks routes and their extensions to ``app``.
 
-    Call after ``nelm_terminology`` and ``nelm_evaluation_config`` are set. Settings
-    missing from the config get their defaults; bad ones raise :class:`SettingError`.
+    Call after ``nelm_terminology`` and ``nelm_evaluation_config`` are set, and after
+    ``nelm_state`` (the shared store the ``jti`` replay cache lives in; without it the
+    cache is per process). Settings missing from the config get their defaults; bad
+    ones raise :class:`SettingError`.
     """
     for key, value in {**CDS_SECURITY_DEFAULTS, **CDS_HOOKS_DEFAULTS}.items():
         app.config.setdefault(key, value)
+    state: AppState | None = app.extensions.get("nelm_state")
     app.extensions["nelm_cds_tokens"] = CdsTokenValidator.from_config(
-        app.config, extra_issuers=development_issuers(app.config, app.instance_path)
+        app.config,
+        replay_cache=ReplayCache(state.store) if state is not None else None,
+        shared_keys=StoredDocuments(state.store) if state is not None else None,
+        extra_issuers=development_issuers(app.config, app.instance_path),
     )
-    app.extensions["nelm_cds_feedback"] = FeedbackStore.from_config(app.config, app.instance_path)
+    feedback_store = FeedbackStore.from_config(app.config, app.instance_path)
+    app.extensions["nelm_cds_feedback"] = feedback_store
+    add_readiness_check(app, "feedback_store", feedback_store.check)
     app.extensions["nelm_cds_fetch"] = fetch_settings(app.config)
     app.extensions["nelm_cds_cors_origins"] = cors_origins(app.config)
     app.register_blueprint(blueprint)
@@ -173,6 +188,14 @@ def _authenticate() -> dict[str, Any]:
     except CdsTokenError as exc:
         log.info("CDS Hooks call refused (%s %s): %s", request.method, request.path, exc)
         raise CdsUnauthorizedError("unauthorized") from exc
+
+
+def _cds_actor(claims: Mapping[str, Any]) -> Actor:
+    def text(name: str) -> str | None:
+        value = claims.get(name)
+        return value[:256] if isinstance(value, str) and value else None
+
+    return Actor("cds-client", sub=text("sub"), iss=text("iss"))
 
 
 def _known_service(service_id: str) -> None:
@@ -212,9 +235,12 @@ def discovery() -> ResponseReturnValue:
 @blueprint.post("/cds-services/<service_id>")
 def call_service(service_id: str) -> ResponseReturnValue:
     """Answer a ``patient-view`` call with no card, or one eligibility card."""
-    _authenticate()
+    note("cds.patient-view")
+    claims = _authenticate()
+    note(actor=_cds_actor(claims))
     _known_service(service_id)
     hook_request = parse_hook_request(_json_body(), hook=HOOK, prefetch_keys=PREFETCH_KEYS)
+    note(patient_id=hook_request.patient_id)
     codes = terminology()
     settings: FetchSettings = current_app.extensions["nelm_cds_fetch"]
     resolution = resolve_record(hook_request, prefetch_templates(codes), settings)

@@ -8,9 +8,11 @@ Exception tree::
         │   └── FhirTokenRefusedError   an OAuth error answer (``error_code``: invalid_grant...)
         ├── FhirNotFoundError           404 / 410
         ├── FhirUnavailableError        timeout, connection error, 5xx, 429 after retries
-        │                               (``timed_out`` says which)
+        │   │                           (``timed_out`` says which)
+        │   └── FhirDeadlineError       the request's overall deadline passed (timed out)
         ├── FhirInvalidResponseError    not JSON, wrong resourceType, too large, redirect,
-        │                               next link outside the base URL, too many pages
+        │   │                           next link outside the base URL, too many pages
+        │   └── FhirIncompleteError     a search delivered fewer results than its total
         ├── FhirOperationOutcomeError   any other 4xx (400, 409, 412, 422...)
         └── FhirUrlNotAllowedError      the URL is not on the allowlist (nothing was sent)
 
@@ -27,13 +29,17 @@ from typing import Any
 
 __all__ = [
     "FhirAuthError",
+    "FhirDeadlineError",
     "FhirError",
+    "FhirIncompleteError",
     "FhirInvalidResponseError",
     "FhirNotFoundError",
     "FhirOperationOutcomeError",
     "FhirTokenRefusedError",
     "FhirUnavailableError",
     "FhirUrlNotAllowedError",
+    "in_words",
+    "outcome_text",
 ]
 
 
@@ -107,8 +113,22 @@ class FhirUnavailableError(FhirError):
         self.timed_out = timed_out
 
 
+class FhirDeadlineError(FhirUnavailableError):
+    """The request's overall deadline for FHIR work passed (paging, retries and slow
+    answers included); ``seconds`` is that deadline."""
+
+    def __init__(self, message: str, *, seconds: float, url: str | None = None) -> None:
+        super().__init__(message, url=url, timed_out=True)
+        self.seconds = seconds
+
+
 class FhirInvalidResponseError(FhirError):
     """The server answered something the client cannot use safely."""
+
+
+class FhirIncompleteError(FhirInvalidResponseError):
+    """A search delivered fewer results than the ``Bundle.total`` the server announced,
+    and the missing ones could not be fetched: the data would be partial."""
 
 
 class FhirOperationOutcomeError(FhirError):
@@ -120,3 +140,50 @@ class FhirOperationOutcomeError(FhirError):
 
 class FhirUrlNotAllowedError(FhirError):
     """The URL is not on the configured allowlist; no request was made."""
+
+
+def outcome_text(outcome: dict[str, Any] | None, *, limit: int = 300) -> str | None:
+    """Return what an OperationOutcome's issues say (``details.text`` or
+    ``diagnostics``), joined, at most ``limit`` characters; ``None`` if nothing."""
+    if not isinstance(outcome, dict):
+        return None
+    texts: list[str] = []
+    issues = outcome.get("issue")
+    for issue in issues if isinstance(issues, list) else []:
+        if not isinstance(issue, dict):
+            continue
+        details = issue.get("details")
+        text = details.get("text") if isinstance(details, dict) else None
+        text = text if isinstance(text, str) and text.strip() else issue.get("diagnostics")
+        if isinstance(text, str) and text.strip():
+            texts.append(" ".join(text.split()))
+    joined = "; ".join(texts)
+    if not joined:
+        return None
+    return joined if len(joined) <= limit else joined[: limit - 3] + "..."
+
+
+def in_words(error: FhirError) -> str:
+    """Say what went wrong with the FHIR server, for a person (no class names): the
+    kind of failure, the HTTP status, and what the server's OperationOutcome says."""
+    status = f" (HTTP {error.status})" if error.status is not None else ""
+    if isinstance(error, FhirDeadlineError):
+        said = f"the FHIR server did not deliver the data within the {error.seconds:g} s deadline"
+    elif isinstance(error, FhirUnavailableError) and error.timed_out:
+        said = "the FHIR server did not answer in time"
+    elif isinstance(error, FhirUnavailableError):
+        said = f"the FHIR server is unavailable{status}"
+    elif isinstance(error, FhirAuthError):
+        said = f"the FHIR server refused the credentials{status}"
+    elif isinstance(error, FhirNotFoundError):
+        said = f"the FHIR server did not find the resource{status}"
+    elif isinstance(error, FhirIncompleteError):
+        said = f"the FHIR server's data is incomplete: {error.message}"
+    elif isinstance(error, FhirOperationOutcomeError):
+        said = f"the FHIR server rejected the request{status}"
+    elif isinstance(error, FhirUrlNotAllowedError):
+        said = f"the FHIR server cannot be called: {error.message}"
+    else:
+        said = f"the FHIR server sent an answer the service cannot use: {error.message}"
+    text = outcome_text(error.outcome)
+    return f"{said}; it said: {text}" if text else said

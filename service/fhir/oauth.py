@@ -17,6 +17,8 @@ endpoint, never a code, a verifier, a secret or a token.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from dataclasses import dataclass, field
@@ -69,6 +71,11 @@ class TokenResponse:
     scope: str | None
     patient: str | None
     """The ``patient`` launch context: a FHIR id on the resource server, or ``None``."""
+    fhir_user: str | None = None
+    """The ``fhirUser`` claim of the ``id_token`` (``Practitioner/123``), if one came.
+    Read without checking its signature: the token came straight from the token
+    endpoint over TLS (OpenID Connect Core §3.1.3.7), and it serves the audit trail
+    only, never an access decision."""
 
 
 def smart_configuration(
@@ -263,7 +270,23 @@ def _token_response(body: dict[str, Any], where: str) -> TokenResponse:
         expires_in=None if expires_in is None else float(expires_in),
         scope=scope if isinstance(scope, str) else None,
         patient=patient or None,
+        fhir_user=_fhir_user(body.get("id_token")),
     )
+
+
+def _fhir_user(id_token: object) -> str | None:
+    """Return the ``fhirUser`` (or SMART 1's ``profile``) of an id_token, if readable."""
+    if not isinstance(id_token, str) or id_token.count(".") != 2 or len(id_token) > 16_384:
+        return None
+    payload = id_token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    user = claims.get("fhirUser", claims.get("profile"))
+    return user[:256] if isinstance(user, str) and user.isprintable() else None
 
 
 def _read_limited(response: requests.Response, limit: int) -> bytes | None:

@@ -24,9 +24,11 @@ from typing import Protocol, cast
 from flask import current_app, request
 
 from service.app_services import patient_source
+from service.auth.audit import Actor, note
 from service.errors import ServiceError
 from service.fhir import BearerToken, FhirClient
 from service.mappers import PatientRecord, Terminology
+from service.mappers.reading import is_fhir_id
 from service.pages.links import PageLinks
 from service.settings import allowlist_from, fhir_timeouts
 from service.sources import DemoSource, FhirSource, PatientSource, translated_fhir_errors
@@ -123,15 +125,20 @@ def _configured_fhir_base(source: PatientSource) -> str | None:
 
 def record_reader(patient_id: str, terminology: Terminology) -> RecordReader:
     """Return how to read ``patient_id``'s record for this request, or raise
-    :class:`PageUnauthorizedError` (before any fetch)."""
+    :class:`PageUnauthorizedError` (before any fetch). The access is noted for the
+    audit trail, with who opens the page."""
+    note("page.view", patient_id=patient_id if is_fhir_id(patient_id) else None)
     context = current_smart_context()
     if context is not None and context.patient_id == patient_id:
+        note(actor=Actor("smart-user", fhir_user=getattr(context, "fhir_user", None)))
         return _smart_reader(context, terminology)
     source = patient_source()
     if isinstance(source, DemoSource):
+        note(actor=Actor("demo"))
         return RecordReader(source.record, None)
     links: PageLinks = current_app.extensions["nelm_page_links"]
     token = request.args.get("token", "")
     if token and links.verify(token, patient_id):
+        note(actor=Actor("signed-link"))
         return RecordReader(source.record, _configured_fhir_base(source))
     raise PageUnauthorizedError("open this page from the patient's chart in the EHR")

@@ -13,9 +13,10 @@ The access token is never logged, never put in a URL or a cookie, and hidden fro
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from flask import current_app, has_request_context, request
 
@@ -37,6 +38,41 @@ class SmartContext:
     expires_at: datetime
     scope: str | None = None
     """The scopes granted (they may differ from those asked for), if the server said."""
+    fhir_user: str | None = None
+    """The user's ``fhirUser`` (``Practitioner/123``) from the launch's ``id_token``, if
+    any: for the audit trail, not for access decisions."""
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the context as JSON-ready data (the token included: seal it)."""
+        return {
+            "patient_id": self.patient_id,
+            "fhir_base_url": self.fhir_base_url,
+            "access_token": self.access_token,
+            "expires_at": self.expires_at.timestamp(),
+            "scope": self.scope,
+            "fhir_user": self.fhir_user,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> SmartContext | None:
+        """Return the context of :meth:`to_record` data, or ``None`` if it is not that."""
+        texts = ("patient_id", "fhir_base_url", "access_token")
+        if not all(isinstance(record.get(name), str) for name in texts):
+            return None
+        expires = record.get("expires_at")
+        optional = (record.get("scope"), record.get("fhir_user"))
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            return None
+        if not all(value is None or isinstance(value, str) for value in optional):
+            return None
+        return cls(
+            patient_id=record["patient_id"],
+            fhir_base_url=record["fhir_base_url"],
+            access_token=record["access_token"],
+            expires_at=datetime.fromtimestamp(expires, UTC),
+            scope=optional[0],
+            fhir_user=optional[1],
+        )
 
 
 class _Sessions(Protocol):

@@ -5,7 +5,8 @@ Exception tree::
     ServiceError
     └── SmartLaunchError         400  bad launch or callback (unknown state, no patient...)
         ├── SmartNotConfiguredError  404  no ``SMART_CLIENT_ID``: SMART launch is off
-        └── SmartUpstreamError       502  the EHR's servers failed or answered unusably
+        ├── SmartUpstreamError       502  the EHR's servers failed or answered unusably
+        └── SmartStateError          503  the shared store cannot keep the launch now
 
 Messages never hold a token, a code, a state, a verifier or a patient id.
 """
@@ -14,7 +15,12 @@ from __future__ import annotations
 
 from service.errors import ServiceError
 
-__all__ = ["SmartLaunchError", "SmartNotConfiguredError", "SmartUpstreamError"]
+__all__ = [
+    "SmartLaunchError",
+    "SmartNotConfiguredError",
+    "SmartStateError",
+    "SmartUpstreamError",
+]
 
 
 class SmartLaunchError(ServiceError):
@@ -36,3 +42,10 @@ class SmartUpstreamError(SmartLaunchError):
 
     status_code = 502
     code = "bad_gateway"
+
+
+class SmartStateError(SmartLaunchError):
+    """The shared store (pending launches, sessions) cannot be written right now."""
+
+    status_code = 503
+    code = "service_unavailable"

@@ -19,8 +19,10 @@ Decisions, with the reason:
 - The token response must name a ``patient`` (the service is about one patient); the
   session lasts ``expires_in`` seconds (:data:`DEFAULT_TOKEN_LIFETIME` when the server
   does not say, at most :data:`MAX_SESSION_LIFETIME`).
-- Sessions, pending launches and fetched configurations live in bounded in-memory
-  stores (:class:`~service.smart.store.ExpiringStore`): per process, see there.
+- Pending launches and sessions live in the shared store (:mod:`service.state`), sealed
+  (:class:`~service.smart.store.SealedRecords`): every worker and replica sees them, so
+  the steps of a launch and the page loads after it may land on any of them. Fetched
+  SMART configurations are cached per process.
 
 Nothing here logs a token, a code, a state, a verifier or a patient id.
 """
@@ -32,7 +34,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -54,9 +56,16 @@ from service.public_url import public_base_url
 from service.settings import SettingError, allowlist_from, fhir_timeouts, text_setting
 from service.smart import DEFAULT_SMART_SCOPE
 from service.smart.context import SESSION_ID, SmartContext
-from service.smart.errors import SmartLaunchError, SmartNotConfiguredError, SmartUpstreamError
+from service.smart.errors import (
+    SmartLaunchError,
+    SmartNotConfiguredError,
+    SmartStateError,
+    SmartUpstreamError,
+)
 from service.smart.pkce import METHOD, new_verifier, s256_challenge
-from service.smart.store import ExpiringStore
+from service.smart.store import ExpiringStore, SealedRecords
+from service.state.base import MemoryStore, SharedStore, StoreUnavailableError
+from service.state.sealing import Sealer
 
 __all__ = [
     "CONFIG_TTL",
@@ -130,6 +139,16 @@ class _PendingLaunch:
     binding: str = field(repr=False)
     created: float
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> _PendingLaunch | None:
+        try:
+            pending = cls(**record)
+        except TypeError:
+            return None
+        texts = (pending.iss, pending.fhir_base_url, pending.token_endpoint)
+        ok = all(isinstance(t, str) for t in (*texts, pending.code_verifier, pending.binding))
+        return pending if ok and isinstance(pending.created, int | float) else None
+
 
 def new_browser_binding() -> str:
     """Return a new random value that ties launches to one browser (kept in a cookie)."""
@@ -157,19 +176,27 @@ def _shown_error(error: str) -> str:
 class SmartLaunchFlow:
     """Begin and complete SMART EHR launches; hold pending launches and sessions.
 
-    ``clock`` is seconds since the epoch (tests pass a fake one). Raises
-    :class:`SmartLaunchError` (or a subclass) with a message for the clinician.
+    ``store`` is the shared store pending launches and sessions go to (default: this
+    process's memory, for tests), ``sealer`` what seals them (default: a random key, so
+    only this process can read them). ``clock`` is seconds since the epoch (tests pass a
+    fake one). Raises :class:`SmartLaunchError` (or a subclass) with a message for the
+    clinician.
     """
 
-    def __init__(self, settings: SmartSettings, *, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        settings: SmartSettings,
+        *,
+        store: SharedStore | None = None,
+        sealer: Sealer | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self.settings = settings
         self._clock = clock
-        self._pending: ExpiringStore[_PendingLaunch] = ExpiringStore(
-            max_entries=MAX_PENDING, clock=clock
-        )
-        self._sessions: ExpiringStore[SmartContext] = ExpiringStore(
-            max_entries=MAX_SESSIONS, clock=clock
-        )
+        store = store if store is not None else MemoryStore(clock=clock)
+        sealer = sealer if sealer is not None else Sealer.generate()
+        self._pending = SealedRecords(store, "smart-pending", sealer, max_entries=MAX_PENDING)
+        self._sessions = SealedRecords(store, "smart-session", sealer, max_entries=MAX_SESSIONS)
         self._configs: ExpiringStore[SmartConfiguration] = ExpiringStore(
             max_entries=MAX_CONFIGS, clock=clock
         )
@@ -199,18 +226,18 @@ class SmartLaunchFlow:
             ) from exc
         config = self._configuration(str(base))
         verifier, state = new_verifier(), secrets.token_urlsafe(32)
-        self._pending.put(
-            state,
-            _PendingLaunch(
-                iss=iss,
-                fhir_base_url=str(base),
-                token_endpoint=config.token_endpoint,
-                code_verifier=verifier,
-                binding=binding,
-                created=self._clock(),
-            ),
-            ttl=STATE_TTL,
+        pending = _PendingLaunch(
+            iss=iss,
+            fhir_base_url=str(base),
+            token_endpoint=config.token_endpoint,
+            code_verifier=verifier,
+            binding=binding,
+            created=self._clock(),
         )
+        try:
+            self._pending.put(state, asdict(pending), ttl=STATE_TTL)
+        except StoreUnavailableError as exc:
+            raise SmartStateError("the launch cannot be kept right now; try again") from exc
         log.info("SMART launch from %s: redirecting to its authorization server", base.origin)
         return _with_query(
             config.authorization_endpoint,
@@ -263,7 +290,10 @@ class SmartLaunchFlow:
         The ``state`` is used up whatever happens next.
         """
         client_id = self._client_id()
-        pending = self._pending.pop(state) if state and len(state) <= 128 else None
+        record = self._pending.pop(state) if state and len(state) <= 128 else None
+        pending = _PendingLaunch.from_record(record) if record is not None else None
+        if pending is not None and pending.created + STATE_TTL <= self._clock():
+            pending = None
         if error is not None:
             shown = _shown_error(error)
             log.info("SMART launch ended by the authorization server: %s", shown)
@@ -289,9 +319,13 @@ class SmartLaunchFlow:
             access_token=token.access_token,
             expires_at=datetime.fromtimestamp(now + lifetime, UTC),
             scope=token.scope,
+            fhir_user=token.fhir_user,
         )
         session_id = secrets.token_urlsafe(32)
-        self._sessions.put(session_id, context, ttl=lifetime)
+        try:
+            self._sessions.put(session_id, context.to_record(), ttl=lifetime)
+        except StoreUnavailableError as exc:
+            raise SmartStateError("the session cannot be kept right now; try again") from exc
         log.info("SMART launch from %s completed; session started", pending.fhir_base_url)
         return session_id, context
 
@@ -329,7 +363,11 @@ class SmartLaunchFlow:
         """Return the session's context, or ``None`` when unknown or expired."""
         if not SESSION_ID.fullmatch(session_id):
             return None
-        return self._sessions.get(session_id)
+        record = self._sessions.get(session_id)
+        context = SmartContext.from_record(record) if record is not None else None
+        if context is None or context.expires_at.timestamp() <= self._clock():
+            return None
+        return context
 
     def end(self, session_id: str) -> None:
         """Forget a session (its token stays valid at the EHR until it expires)."""

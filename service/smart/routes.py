@@ -35,6 +35,7 @@ from service.smart import SMART_DEFAULTS
 from service.smart.context import EXTENSION, SESSION_COOKIE, SESSION_ID
 from service.smart.errors import SmartLaunchError
 from service.smart.flow import STATE_TTL, SmartLaunchFlow, SmartSettings, new_browser_binding
+from service.state import AppState
 
 __all__ = ["BINDING_COOKIE", "blueprint", "init_app"]
 
@@ -60,11 +61,17 @@ def init_app(app: Flask) -> None:
 
     Settings missing from the config get :data:`~service.smart.SMART_DEFAULTS`; bad
     ones raise :class:`~service.settings.SettingError`. Without ``SMART_CLIENT_ID`` the
-    routes answer 404.
+    routes answer 404. Pending launches and sessions go to the app's shared store and
+    sealer (``app.extensions["nelm_state"]``), when there is one.
     """
     for key, value in SMART_DEFAULTS.items():
         app.config.setdefault(key, value)
-    app.extensions[EXTENSION] = SmartLaunchFlow(SmartSettings.from_config(app.config))
+    state: AppState | None = app.extensions.get("nelm_state")
+    app.extensions[EXTENSION] = SmartLaunchFlow(
+        SmartSettings.from_config(app.config),
+        store=state.store if state is not None else None,
+        sealer=state.sealer if state is not None else None,
+    )
     app.register_blueprint(blueprint)
 
 

@@ -1,18 +1,31 @@
-"""A bounded in-memory map whose entries expire: pending launches and SMART sessions.
+"""Where the SMART launch keeps what a later request needs.
 
-In memory, so per process: with several replicas, the callback of a launch must reach
-the replica that started it (sticky sessions), and a session lives on one replica.
+- :class:`SealedRecords`: pending launches and sessions, as JSON in the shared store
+  (:mod:`service.state`), so a launch begun on one worker (or replica) completes on any
+  other, and a session is known to all. Values are sealed (encrypted and authenticated:
+  a session holds the EHR's access token); keys are SHA-256 of the state or session id,
+  so whoever reads the store cannot use what it finds to hijack a launch or a session.
+- :class:`ExpiringStore`: a bounded in-memory map, for what each process may cache on
+  its own (the EHRs' SMART configurations).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["ExpiringStore"]
+from service.state.base import SharedStore, StoreUnavailableError
+from service.state.sealing import Sealer, SealError
+
+__all__ = ["ExpiringStore", "SealedRecords"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -71,3 +84,51 @@ class ExpiringStore(Generic[T]):
         now = self._clock()
         for key in [k for k, (expires, _) in self._entries.items() if expires <= now]:
             del self._entries[key]
+
+
+class SealedRecords:
+    """JSON objects in ``namespace`` of the shared ``store``, sealed by ``sealer``.
+
+    A record that cannot be opened (another key, altered) or a store that fails reads
+    as absent, with a warning in the log: the caller then refuses (fail closed).
+    Writing raises :class:`~service.state.base.StoreUnavailableError`.
+    """
+
+    def __init__(
+        self, store: SharedStore, namespace: str, sealer: Sealer, *, max_entries: int
+    ) -> None:
+        self._store = store
+        self._namespace = namespace
+        self._sealer = sealer
+        self._max = max_entries
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return hashlib.sha256(name.encode("utf-8")).hexdigest()
+
+    def put(self, name: str, record: dict[str, Any], *, ttl: float) -> None:
+        """Keep ``record`` under ``name`` for ``ttl`` seconds."""
+        sealed = self._sealer.seal(json.dumps(record).encode("utf-8"))
+        self._store.put(self._namespace, self._key(name), sealed, ttl, cap=self._max)
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """Return the record under ``name``, or ``None``."""
+        return self._read(lambda: self._store.get(self._namespace, self._key(name)))
+
+    def pop(self, name: str) -> dict[str, Any] | None:
+        """Remove and return the record (single use: one caller gets it), or ``None``."""
+        return self._read(lambda: self._store.take(self._namespace, self._key(name)))
+
+    def _read(self, fetch: Callable[[], bytes | None]) -> dict[str, Any] | None:
+        try:
+            sealed = fetch()
+            if sealed is None:
+                return None
+            record = json.loads(self._sealer.open(sealed))
+        except StoreUnavailableError:
+            log.warning("the %s store cannot be read: treated as unknown", self._namespace)
+            return None
+        except (SealError, ValueError):
+            log.warning("a %s record cannot be opened: treated as unknown", self._namespace)
+            return None
+        return record if isinstance(record, dict) else None

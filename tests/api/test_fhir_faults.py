@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from responses import matchers
 
 from service.app import create_app
-from tests.conftest import PAGE_LINK_SECRET
+from tests.conftest import FHIR_SERVICE_SETTINGS
 
 BASE = "https://fhir.example.test/r4"
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1980-01-01"}
@@ -30,7 +30,7 @@ def client() -> FlaskClient:
     app = create_app(
         {
             "TESTING": True,
-            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            **FHIR_SERVICE_SETTINGS,
             "FHIR_BASE_URL": BASE,
             "FHIR_CONNECT_TIMEOUT": 0.5,
             "FHIR_READ_TIMEOUT": 0.5,
@@ -58,7 +58,7 @@ def test_a_healthy_server_gives_an_evaluation() -> None:
     app = create_app(
         {
             "TESTING": True,
-            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            **FHIR_SERVICE_SETTINGS,
             "FHIR_BASE_URL": BASE,
         }
     )
@@ -151,7 +151,7 @@ def test_a_configured_bearer_token_is_sent_on_every_fhir_call() -> None:
     app = create_app(
         {
             "TESTING": True,
-            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            **FHIR_SERVICE_SETTINGS,
             "FHIR_BASE_URL": BASE,
             "FHIR_TOKEN": "s3cret",
         }
@@ -173,7 +173,7 @@ def test_a_base_url_outside_the_allowlist_fails_at_start_up() -> None:
         create_app(
             {
                 "TESTING": True,
-                "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+                **FHIR_SERVICE_SETTINGS,
                 "FHIR_BASE_URL": BASE,
                 "FHIR_ALLOWLIST": "https://other.example.test/fhir",
             }
@@ -185,7 +185,7 @@ def test_a_plain_http_base_url_off_loopback_fails_at_start_up() -> None:
         create_app(
             {
                 "TESTING": True,
-                "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+                **FHIR_SERVICE_SETTINGS,
                 "FHIR_BASE_URL": "http://fhir.example.test/r4",
             }
         )

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from service.cdshooks.jwks import MAX_JWKS_BYTES, RemoteKeys
+from service.auth.keys import MAX_JWKS_BYTES, RemoteKeys
 from service.cdshooks.security import (
+    CDS_ALGORITHMS,
     CDS_SECURITY_DEFAULTS,
     CdsTokenError,
     CdsTokenValidator,
@@ -222,10 +223,10 @@ def test_keys_of_other_algorithms_in_a_remote_set_are_ignored(server: JwksServer
             {**new_ec_key("e").public_jwk, "kid": 5},
         ]
     }
-    keys = RemoteKeys(server.url, timeout=1, cache_seconds=60)
+    keys = RemoteKeys(server.url, algorithms=CDS_ALGORITHMS, timeout=1, cache_seconds=60)
     with pytest.raises(CdsTokenError, match="no RS384 key with kid 'k'"):
         keys.key("k", "RS384")
     server.jwks = {"keys": [{k: v for k, v in rs.public_jwk.items() if k != "alg"}]}
-    keys = RemoteKeys(server.url, timeout=1, cache_seconds=60)
+    keys = RemoteKeys(server.url, algorithms=CDS_ALGORITHMS, timeout=1, cache_seconds=60)
     assert keys.key("k", "RS384").algorithm_name == "RS384"
     assert json.loads(json.dumps(server.jwks))  # served as JSON

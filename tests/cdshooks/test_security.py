@@ -510,13 +510,37 @@ def test_jti_may_be_absent_when_not_required(
 # --- jku ---------------------------------------------------------------------------------
 
 
-def test_a_jku_header_is_ignored_for_an_issuer_with_configured_keys(
-    validator: CdsTokenValidator, ec_key: SigningKey
+def test_an_allowlisted_jku_header_is_accepted_for_an_issuer_with_configured_keys(
+    make_config: Callable[..., dict[str, Any]], ec_key: SigningKey
 ) -> None:
     # CDS clients such as the public sandbox always send a jku; with configured keys it
     # is never fetched, and the configured key still has to verify the signature.
-    token = sign(ec_key, iss=ISS, aud=AUD, headers={"jku": "https://elsewhere.example/jwks"})
-    assert validator.validate(bearer(token), AUD)["iss"] == ISS
+    checker = CdsTokenValidator.from_config(
+        make_config(CDS_JKU_ALLOWLIST="https://sandbox.example/.well-known/")
+    )
+    jku = "https://sandbox.example/.well-known/jwks.json"
+    token = sign(ec_key, iss=ISS, aud=AUD, headers={"jku": jku})
+    assert checker.validate(bearer(token), AUD)["iss"] == ISS
+
+
+@pytest.mark.parametrize(
+    "jku",
+    [
+        "https://evil.example/jwks.json",
+        "https://sandbox.example/other/jwks.json",
+        "http://sandbox.example/.well-known/jwks.json",
+        42,
+        "",
+    ],
+)
+def test_a_jku_header_off_the_allowlist_is_refused_even_with_configured_keys(
+    make_config: Callable[..., dict[str, Any]], ec_key: SigningKey, jku: object
+) -> None:
+    checker = CdsTokenValidator.from_config(
+        make_config(CDS_JKU_ALLOWLIST="https://sandbox.example/.well-known/")
+    )
+    token = sign(ec_key, iss=ISS, aud=AUD, headers={"jku": jku})
+    assert "jku" in refused(checker, bearer(token))
 
 
 def test_a_jku_header_does_not_bring_in_the_attackers_key(

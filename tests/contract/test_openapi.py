@@ -27,7 +27,7 @@ from schemathesis.checks import not_a_server_error
 
 from service import __version__
 from service.app import create_app
-from tests.conftest import PAGE_LINK_SECRET, RESULT_SCHEMA, SCENARIOS, TESTS
+from tests.conftest import FHIR_SERVICE_SETTINGS, RESULT_SCHEMA, SCENARIOS, TESTS
 
 SPEC_PATH = TESTS.parent / "openapi.yaml"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -44,7 +44,11 @@ CHECKS = {
     "negative_data_rejection": {"enabled": True},
     "unsupported_method": {"enabled": True},
 }
-CONFIG = schemathesis.Config.from_dict({"checks": CHECKS, "generation": {"mode": "all"}})
+# The generated run drives the open demo store: the access token is not generated as a
+# parameter there (its refusals are checked below, on an app that asks for tokens).
+CONFIG = schemathesis.Config.from_dict(
+    {"checks": CHECKS, "generation": {"mode": "all", "with-security-parameters": False}}
+)
 
 
 def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
@@ -290,7 +294,7 @@ def test_fhir_server_failures_are_answered_as_the_spec_says(
     fhir_schema.app = create_app(
         {
             "TESTING": True,
-            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            **FHIR_SERVICE_SETTINGS,
             "FHIR_BASE_URL": FHIR_BASE,
             "FHIR_RETRIES": 0,
         }
@@ -307,3 +311,52 @@ def test_fhir_server_failures_are_answered_as_the_spec_says(
         # 502, 503 and 504 are the right answers here: every other check still applies.
         response = case.call_and_validate(excluded_checks=[not_a_server_error])
     assert response.status_code == status
+
+
+# ---------------------------------------------------------------- access tokens
+
+
+def test_every_guarded_route_declares_the_bearer_scheme_and_its_scope() -> None:
+    app, spec = make_app(), load_spec()
+    guarded: dict[tuple[str, str], str] = {}
+    for rule in app.url_map.iter_rules():
+        scope = getattr(app.view_functions[rule.endpoint], "required_scope", None)
+        if scope is None:
+            continue
+        path = rule.rule
+        for argument in rule.arguments:
+            path = path.replace(f"<{argument}>", f"{{{argument}}}")
+        for method in (rule.methods or set()) - IGNORED_METHODS:
+            guarded[(path, method)] = scope
+    assert len(guarded) == 4
+    declared = {
+        (path, method.upper()): operation.get("security")
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in OPERATION_METHODS
+    }
+    for operation, scope in guarded.items():
+        assert declared[operation] == [{"apiAccessToken": [scope]}], operation
+        responses_ = spec["paths"][operation[0]][operation[1].lower()]["responses"]
+        assert {"401", "403"} <= set(responses_), operation
+    unguarded_api = {
+        op for op, security in declared.items() if op[0].startswith("/api/") and not security
+    }
+    assert unguarded_api == {("/api/criteria-sets", "GET")}
+
+
+def test_refusals_for_missing_and_under_scoped_tokens_are_answered_as_the_spec_says() -> None:
+    from tests.cdshooks.jwt_factory import jwks, new_ec_key, sign
+
+    key = new_ec_key("k1")
+    issuer = "https://idp.example.org"
+    guarded_schema = schemathesis.openapi.from_path(SPEC_PATH, config=CONFIG)
+    guarded_schema.app = create_app({"TESTING": True, "API_ISSUERS": {issuer: {"jwks": jwks(key)}}})
+    under_scoped = sign(key, iss=issuer, aud="http://127.0.0.1:8080", claims={"scope": "x"})
+    for path, method in [EVALUATION, WRITE_BACK, ("/api/patients", "GET")]:
+        for headers, status in [({}, 401), ({"Authorization": f"Bearer {under_scoped}"}, 403)]:
+            case = guarded_schema[path][method].Case(
+                path_parameters={"patient_id": "demo-transplant"} if "{" in path else {},
+                headers=headers,
+            )
+            assert case.call_and_validate().status_code == status

@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.conftest import FHIR_SERVICE_SETTINGS
 from tests.pages.helpers import FHIR_BASE, SECRET, make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -74,7 +75,11 @@ def server() -> Iterator[str]:
 def locked_server() -> Iterator[str]:
     """The app reading patients from a FHIR server (never reached here): its pages need a
     signed link or a SMART launch."""
-    with serving(make_app(FHIR_BASE_URL=FHIR_BASE, PAGE_LINK_SECRET=SECRET)) as base:
+    with serving(
+        make_app(
+            **{**FHIR_SERVICE_SETTINGS, "FHIR_BASE_URL": FHIR_BASE, "PAGE_LINK_SECRET": SECRET}
+        )
+    ) as base:
         yield base
 
 

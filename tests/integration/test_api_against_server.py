@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from service.app import create_app
 from service.fhir import FhirClient
-from tests.conftest import PAGE_LINK_SECRET, SCENARIOS, TESTS
+from tests.conftest import FHIR_SERVICE_SETTINGS, SCENARIOS, TESTS
 from tests.contract.fhir_schema import fhir_validator
 from tests.integration.sekmet import FhirServer
 
@@ -44,7 +44,7 @@ def client(seeded: FhirServer) -> FlaskClient:
     app = create_app(
         {
             "TESTING": True,
-            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            **FHIR_SERVICE_SETTINGS,
             "FHIR_BASE_URL": seeded.base_url,
         }
     )

@@ -12,6 +12,7 @@ from flask import Flask
 
 from service.app import create_app
 from service.pages import init_app
+from tests.conftest import FHIR_SERVICE_SETTINGS
 
 TESTS = Path(__file__).resolve().parents[1]
 DEMO_EXPECTED = TESTS / "fixtures" / "demo_expected"
@@ -39,6 +40,7 @@ def make_app(**config: Any) -> Flask:
 def fhir_app(**config: Any) -> Flask:
     """Create the app reading patients from ``FHIR_BASE`` (played by ``responses``)."""
     defaults: dict[str, Any] = {
+        **FHIR_SERVICE_SETTINGS,
         "FHIR_BASE_URL": FHIR_BASE,
         "PAGE_LINK_SECRET": SECRET,
         "FHIR_RETRIES": 0,

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from service.pages import access
 from service.pages.links import sign_page_link
 from service.settings import SettingError
+from tests.conftest import AUDIT_HMAC_KEY
 from tests.pages.helpers import AT, FHIR_BASE, SECRET, SELF, fhir_app, make_app, parse_html
 
 EVIL = "<script>alert('x')</script>"
@@ -350,7 +351,7 @@ def test_a_broken_smart_module_is_not_mistaken_for_a_missing_one(
 
 def test_a_fhir_server_without_a_page_link_secret_fails_at_start_up() -> None:
     with pytest.raises(SettingError, match="NELM_CDS_PAGE_LINK_SECRET"):
-        make_app(FHIR_BASE_URL=FHIR_BASE)
+        make_app(FHIR_BASE_URL=FHIR_BASE, AUDIT_HMAC_KEY=AUDIT_HMAC_KEY, API_AUTH="none")
 
 
 @pytest.mark.parametrize(

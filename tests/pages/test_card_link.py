@@ -13,6 +13,7 @@ from flask import Flask
 from service.pages.links import PageLinks
 from tests.cdshooks.conftest import demo_resources, full_prefetch, hook_body, searchset
 from tests.cdshooks.jwt_factory import SigningKey, jwks, new_ec_key, sign
+from tests.conftest import FHIR_SERVICE_SETTINGS
 from tests.pages.helpers import SECRET, make_app
 
 SELF = "http://localhost"
@@ -60,7 +61,9 @@ def serve_demo_patient(mock: responses.RequestsMock) -> None:
 def test_with_a_fhir_server_the_card_link_carries_a_token_that_opens_the_page(
     key: SigningKey,
 ) -> None:
-    app = cds_app(key, FHIR_BASE_URL=FHIR, PAGE_LINK_SECRET=SECRET)
+    app = cds_app(
+        key, **{**FHIR_SERVICE_SETTINGS, "FHIR_BASE_URL": FHIR, "PAGE_LINK_SECRET": SECRET}
+    )
     url = card_link(app, key)
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == (

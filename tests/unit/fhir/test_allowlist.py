@@ -6,7 +6,7 @@ import pytest
 import responses
 
 from service.fhir import Allowlist, BearerToken, FhirClient, FhirUrlNotAllowedError, parse_url
-from tests.conftest import PAGE_LINK_SECRET
+from tests.conftest import FHIR_SERVICE_SETTINGS
 
 ALLOWED = Allowlist(["https://EHR.example.org:443/fhir/", "http://localhost:8090/fhir"])
 
@@ -130,14 +130,14 @@ def test_the_app_reads_the_http_opt_in_from_its_settings() -> None:
         create_app(
             {
                 "TESTING": True,
-                "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+                **FHIR_SERVICE_SETTINGS,
                 "FHIR_BASE_URL": "http://hapi:8080/fhir",
             }
         )
     app = create_app(
         {
             "TESTING": True,
-            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            **FHIR_SERVICE_SETTINGS,
             "FHIR_BASE_URL": "http://hapi:8080/fhir",
             "FHIR_ALLOW_HTTP": True,
         }
@@ -154,6 +154,6 @@ def test_a_mistyped_http_opt_in_is_refused_not_read_as_false() -> None:
                 "TESTING": True,
                 "FHIR_BASE_URL": "http://hapi:8080/fhir",
                 "FHIR_ALLOW_HTTP": "ture",
-                "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+                **FHIR_SERVICE_SETTINGS,
             }
         )
