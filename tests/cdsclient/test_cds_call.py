@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from service.dev_issuer import PRIVATE_KEY_FILE
 from tests.cdsclient.conftest import Serve, run_cds_call
 from tests.cdshooks.jwt_factory import jwks, new_ec_key, new_rsa_key
-from tests.conftest import PAGE_LINK_SECRET
+from tests.conftest import FHIR_SERVICE_SETTINGS
 from tests.integration.sekmet import FhirServer
 
 
@@ -96,7 +96,7 @@ def test_an_unknown_development_key_is_diagnosed_as_the_issuer(
 def test_the_development_client_is_not_trusted_with_a_fhir_server(
     serve: Serve, instance: Path, fhir_server: FhirServer
 ) -> None:
-    with serve(FHIR_BASE_URL=fhir_server.base_url, PAGE_LINK_SECRET=PAGE_LINK_SECRET) as url:
+    with serve(**FHIR_SERVICE_SETTINGS, FHIR_BASE_URL=fhir_server.base_url) as url:
         outcome = run_cds_call("--service", url, "--instance-path", str(instance))
     assert outcome.status == 1
     assert "error: refused: issuer:" in outcome.err
