@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from service.criteria import DEFAULT_SETS, EvaluationConfig
 from service.criteria.documentation import rule_text
 from service.criteria.sources import SOURCES, full_citation
-from tests.pages.helpers import AT, FHIR_BASE, SECRET, Node, make_app, parse_html
+from tests.pages.helpers import AT, Node, fhir_app, make_app, parse_html
 
 BARE_SEED = re.compile(r"\b00[0-4]\b")
 
@@ -154,7 +154,7 @@ def test_the_page_shows_the_settings_this_service_runs_with() -> None:
 
 
 def test_the_page_is_open_without_a_token_when_patients_come_from_a_fhir_server() -> None:
-    client = make_app(FHIR_BASE_URL=FHIR_BASE, PAGE_LINK_SECRET=SECRET).test_client()
+    client = fhir_app().test_client()
     response = client.get("/criteria")
     assert response.status_code == 200
     assert response.headers["Cache-Control"].startswith("public")
