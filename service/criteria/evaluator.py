@@ -22,6 +22,7 @@ from service.criteria.model import (
 from service.criteria.notes import notes_for
 from service.criteria.rules import RULES
 from service.criteria.status import SetStatus, Status, set_status
+from service.criteria.unreadable import guard_unreadable_exclusions
 
 __all__ = ["Evaluation", "evaluate", "evaluate_set"]
 
@@ -65,7 +66,8 @@ def evaluate_set(
     combining = [c for c in everything if RULES[c.rule].combines]
     for criterion in (*simple, *combining):
         context = EvaluationContext(inputs, config, set_results or {}, dict(decided))
-        decided[criterion.id] = RULES[criterion.rule].function(criterion, context)
+        result = RULES[criterion.rule].function(criterion, context)
+        decided[criterion.id] = guard_unreadable_exclusions(criterion, context, result)
     results = tuple(decided[c.id] for c in criteria_set.criteria)
     return SetResult(
         criteria_set,

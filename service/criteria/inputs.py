@@ -26,6 +26,7 @@ __all__ = [
     "Measurement",
     "PrimarySite",
     "ProcedureFact",
+    "UnreadableCondition",
     "Warning",
 ]
 
@@ -137,6 +138,8 @@ class PrimarySite(ConditionFact):
 
     drainage: Drainage = "undetermined"
     site: str = "unspecified site"
+    unknown_primary: bool = False
+    """The code says "metastasis of unknown primary": no primary was found."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,27 @@ class ProcedureFact:
     def evidence(self) -> Evidence:
         """Return the evidence entry: the procedure code and date."""
         return Evidence(self.reference, self.code, None, _date_text(self.date))
+
+
+@dataclass(frozen=True)
+class UnreadableCondition:
+    """A Condition whose code is an exclusion but whose status or date cannot be read.
+
+    criteria.md §7: it is not skipped as if absent. ``input`` names the input it would
+    count in when present (``extrahepatic_metastases``, ``cirrhosis``...); every
+    criterion reading that input that it could turn ``not_met`` (or whose threshold it
+    could raise) cannot be ``met``.
+    """
+
+    reference: str
+    input: str
+    code: str
+    display: str
+    problem: str
+
+    def as_present(self) -> ConditionFact:
+        """Return the Condition as if it were present now (the worst case)."""
+        return ConditionFact(self.reference, None, self.code, self.display, True)
 
 
 @dataclass(frozen=True)
@@ -175,11 +199,16 @@ class CriteriaInputs:
     primary_resectable: Finding[bool] | None = None
     liver_metastases: tuple[ConditionFact, ...] = ()
     extrahepatic_metastases: tuple[ConditionFact, ...] = ()
+    """Present metastases outside the liver, regional lymph nodes (C77.x) excepted."""
+    regional_node_metastases: tuple[ConditionFact, ...] = ()
+    """Present regional lymph-node metastases (C77.x): they go with the primary for
+    resection (002) but count as extrahepatic disease for transplantation (001)."""
     extrahepatic_staging: Finding[bool] | None = None
     hepatic_tumour_burden: Measurement | None = None
     metastatic_pattern: Finding[MetastaticPattern] | None = None
     hepatic_disease_resectable: Finding[bool] | None = None
     future_liver_remnant: Measurement | None = None
+    major_hepatectomy_planned: Finding[bool] | None = None
     cirrhosis: tuple[ConditionFact, ...] = ()
     significant_liver_disease: tuple[ConditionFact, ...] = ()
     portal_hypertension_signs: tuple[ConditionFact, ...] = ()
@@ -188,11 +217,13 @@ class CriteriaInputs:
     carcinoid_heart_disease: tuple[ConditionFact, ...] = ()
     ecog: Finding[int] | None = None
     liver_transplants: tuple[ProcedureFact, ...] = ()
+    unreadable_conditions: tuple[UnreadableCondition, ...] = ()
     warnings: tuple[Warning, ...] = ()
 
 
+_NOT_INPUTS = frozenset({"patient", "warnings", "unreadable_conditions"})
 INPUT_NAMES: frozenset[str] = frozenset(
-    name for name in CriteriaInputs.__dataclass_fields__ if name not in ("patient", "warnings")
+    name for name in CriteriaInputs.__dataclass_fields__ if name not in _NOT_INPUTS
 )
 """The names a criterion may declare in its ``inputs`` (checked when sets load)."""
 

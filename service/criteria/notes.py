@@ -6,11 +6,13 @@ Notes cite the source reviews by seed id where written and are passed through
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.model import SetResult
-from service.criteria.rules.tumour import deciding_primary_site, when
+from service.criteria.rules.tumour import located_primary_sites, when
 from service.criteria.sources import cite
-from service.criteria.status import SetStatus
+from service.criteria.status import SetStatus, Status
 from service.criteria.values import whole_years_between
 
 __all__ = ["notes_for"]
@@ -36,8 +38,19 @@ ABLATION_NOTE = cite(
     "Ablation works poorly above 3-4 cm, is unsuitable above 5 cm, and is contraindicated "
     "within 1 cm of central biliary or portal structures (000, 003)."
 )
+POOR_DIFFERENTIATION_NOTE = cite(
+    "European Liver Transplant Registry: poor tumour differentiation is among the strongest "
+    "predictors of poor outcome after liver transplantation; this patient has {which} (004)."
+)
+MILAN_KI67_NOTE = cite(
+    "Milan-NET as given by 003 and 004 asks for Ki-67 below 10 %, while 001 Table 2 asks "
+    "for low grade (G1/G2, Ki-67 at most 20 %): low grade is met here with Ki-67 {value} "
+    "% (003, 004)."
+)
 SUPPORT_NOTE = "This evaluation supports, and does not replace, the multidisciplinary team (MDT)."
 
+TEN = Decimal(10)
+TWENTY = Decimal(20)
 POOR_OUTCOME_SITES = frozenset({"duodenum", "pancreas"})
 FAVOURABLE_SITES = frozenset(
     {
@@ -64,20 +77,57 @@ def _age_bounds(inputs: CriteriaInputs) -> tuple[int, int] | None:
     return whole_years_between(min(born.latest, at), at), whole_years_between(born.earliest, at)
 
 
+def _poor_differentiation(inputs: CriteriaInputs) -> str | None:
+    """Return what records poor differentiation (Ki-67 > 20 %, G3, NEC), or ``None``."""
+    found: list[str] = []
+    ki67 = inputs.ki67
+    if ki67 is not None and ki67.value is not None and ki67.value.all_above(TWENTY):
+        found.append(f"a Ki-67 of {ki67.display} ({when(ki67.date)})")
+    grade = inputs.grade
+    if grade is not None and grade.value == "G3":
+        found.append(f"grade G3 ({when(grade.date)})")
+    if inputs.neuroendocrine_carcinoma:
+        found.append("a neuroendocrine carcinoma")
+    return " and ".join(found) or None
+
+
+def _milan_ki67_note(inputs: CriteriaInputs, results: tuple[SetResult, ...]) -> str | None:
+    """Return the Milan Ki-67 note when ``low_grade`` is met with a Ki-67 above 10 %."""
+    low_grade_met = any(
+        item.id == "low_grade" and item.status is Status.MET
+        for result in results
+        for item in result.results
+    )
+    ki67 = inputs.ki67
+    if low_grade_met and ki67 is not None and ki67.value is not None:
+        if ki67.value.all_above(TEN):
+            return MILAN_KI67_NOTE.format(value=ki67.value.display())
+    return None
+
+
 def notes_for(inputs: CriteriaInputs, results: tuple[SetResult, ...]) -> tuple[str, ...]:
-    """Return the section 5 notes that apply to this patient, and the MDT statement."""
+    """Return the section 5 notes that apply to this patient, and the MDT statement.
+
+    Site notes look at every primary that says where (several disagreeing primaries
+    are left for the MDT to choose between, so each one's facts are shown).
+    """
     notes: list[str] = []
     ages = _age_bounds(inputs)
-    site = deciding_primary_site(inputs.primary_sites)
+    sites = list(dict.fromkeys(s.site for s in located_primary_sites(inputs.primary_sites)))
     if ages is not None and ages[0] > 45:
         notes.append(ELTR_NOTE)
-    if site is not None and site.site in POOR_OUTCOME_SITES:
+    poor = _poor_differentiation(inputs)
+    if poor is not None:
+        notes.append(POOR_DIFFERENTIATION_NOTE.format(which=poor))
+    milan = _milan_ki67_note(inputs, results)
+    if milan is not None:
+        notes.append(milan)
+    if any(site in POOR_OUTCOME_SITES for site in sites):
         notes.append(FRENCH_NOTE)
     favourable = []
     if ages is not None and ages[1] < 50:
         favourable.append("an age under 50")
-    if site is not None and site.site in FAVOURABLE_SITES:
-        favourable.append(f"a primary in the {site.site}")
+    favourable.extend(f"a primary in the {site}" for site in sites if site in FAVOURABLE_SITES)
     if favourable:
         notes.append(FAVOURABLE_NOTE.format(which=" and ".join(favourable)))
     pattern = inputs.metastatic_pattern

@@ -26,9 +26,7 @@ def map_record(
     warnings: list[Warning] = list(record.warnings)
     birth_date = read_birth_date(record.patient, warnings)
     conditions = read_conditions(record.resources, terminology, at, warnings)
-    procedures = read_procedures(
-        record.resources, terminology, at, conditions.primary_tumour_aliases, warnings
-    )
+    procedures = read_procedures(record.resources, terminology, at, conditions, warnings)
     observations = ObservationReader(
         classify_observations(record.resources, terminology, at, warnings), warnings
     )
@@ -47,11 +45,13 @@ def map_record(
         primary_resectable=observations.boolean("primary_resectable"),
         liver_metastases=conditions.present("liver_metastasis"),
         extrahepatic_metastases=conditions.present("extrahepatic_metastasis"),
+        regional_node_metastases=conditions.present("regional_node_metastasis"),
         extrahepatic_staging=observations.boolean("extrahepatic_staging"),
         hepatic_tumour_burden=observations.measurement("hepatic_tumour_burden", PERCENT),
         metastatic_pattern=observations.metastatic_pattern(),
         hepatic_disease_resectable=observations.boolean("hepatic_disease_resectable"),
         future_liver_remnant=observations.measurement("future_liver_remnant", PERCENT),
+        major_hepatectomy_planned=observations.boolean("major_hepatectomy_planned"),
         cirrhosis=conditions.present("cirrhosis"),
         significant_liver_disease=conditions.present("significant_liver_disease"),
         portal_hypertension_signs=conditions.present("portal_hypertension_signs"),
@@ -60,6 +60,7 @@ def map_record(
         carcinoid_heart_disease=conditions.present("carcinoid_heart_disease"),
         ecog=observations.ecog(),
         liver_transplants=procedures["liver_transplant"],
+        unreadable_conditions=conditions.unreadable,
     )
     # The readers above append to ``warnings`` as they go, so attach them last.
     return replace(inputs, warnings=tuple(dict.fromkeys(warnings)))

@@ -9,12 +9,23 @@ defaults with a site's local codes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from service.criteria.inputs import Drainage
+from service.mappers.sites import PRIMARY_SITES, PROCEDURE_ORGANS, SiteOfPrimary
+from service.mappers.systems import (
+    ASSESSMENT_SYSTEM,
+    ICD10CM,
+    LOINC,
+    NCIT,
+    SNOMED,
+    UCUM,
+    Code,
+    canonical,
+    codings_of,
+)
 
 __all__ = [
     "ASSESSMENT_SYSTEM",
@@ -26,31 +37,9 @@ __all__ = [
     "CodeSet",
     "SiteOfPrimary",
     "Terminology",
+    "canonical",
     "codings_of",
 ]
-
-LOINC = "http://loinc.org"
-SNOMED = "http://snomed.info/sct"
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-UCUM = "http://unitsofmeasure.org"
-NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
-ASSESSMENT_SYSTEM = "https://nelm-cds.github.io/fhir/CodeSystem/nelm-assessment"
-
-Code = tuple[str, str]
-
-
-def codings_of(concept: Any) -> Iterator[Code]:
-    """Yield (system, code) of every well-formed coding of a CodeableConcept dict."""
-    if not isinstance(concept, dict):
-        return
-    codings = concept.get("coding")
-    if not isinstance(codings, list):
-        return
-    for coding in codings:
-        if isinstance(coding, dict):
-            system, code = coding.get("system"), coding.get("code")
-            if isinstance(system, str) and isinstance(code, str):
-                yield system, code
 
 
 @dataclass(frozen=True)
@@ -79,52 +68,6 @@ def _codes(system: str, *codes: str) -> frozenset[Code]:
     return frozenset((system, code) for code in codes)
 
 
-@dataclass(frozen=True)
-class SiteOfPrimary:
-    """What a primary-site code says: where, and whether the portal system drains it."""
-
-    site: str
-    drainage: Drainage
-
-
-_PORTAL_SITES: dict[Code, SiteOfPrimary] = {
-    (ICD10CM, "C25.4"): SiteOfPrimary("pancreas", "portal"),
-    (SNOMED, "93843007"): SiteOfPrimary("pancreas", "portal"),
-    (ICD10CM, "C7A.010"): SiteOfPrimary("duodenum", "portal"),
-    (ICD10CM, "C7A.011"): SiteOfPrimary("jejunum", "portal"),
-    (ICD10CM, "C7A.012"): SiteOfPrimary("ileum", "portal"),
-    (ICD10CM, "C7A.019"): SiteOfPrimary("small intestine", "portal"),
-    (ICD10CM, "C7A.020"): SiteOfPrimary("appendix", "portal"),
-    (ICD10CM, "C7A.021"): SiteOfPrimary("caecum", "portal"),
-    (ICD10CM, "C7A.022"): SiteOfPrimary("ascending colon", "portal"),
-    (ICD10CM, "C7A.023"): SiteOfPrimary("transverse colon", "portal"),
-    (ICD10CM, "C7A.024"): SiteOfPrimary("descending colon", "portal"),
-    (ICD10CM, "C7A.025"): SiteOfPrimary("sigmoid colon", "portal"),
-    (ICD10CM, "C7A.092"): SiteOfPrimary("stomach", "portal"),
-    (ICD10CM, "C7A.095"): SiteOfPrimary("midgut", "portal"),
-}
-_NOT_PORTAL_SITES: dict[Code, SiteOfPrimary] = {
-    (ICD10CM, "C7A.090"): SiteOfPrimary("lung/bronchus", "not_portal"),
-    (ICD10CM, "C7A.091"): SiteOfPrimary("thymus", "not_portal"),
-    (ICD10CM, "C7A.093"): SiteOfPrimary("kidney", "not_portal"),
-    (ICD10CM, "C7A.026"): SiteOfPrimary("rectum", "not_portal"),
-    (SNOMED, "285613005"): SiteOfPrimary("unknown primary", "not_portal"),
-}
-_UNDETERMINED_SITES: dict[Code, SiteOfPrimary] = {
-    (ICD10CM, "C7A.00"): SiteOfPrimary("unspecified site", "undetermined"),
-    (ICD10CM, "C7A.029"): SiteOfPrimary("large intestine, unspecified", "undetermined"),
-    (ICD10CM, "C7A.094"): SiteOfPrimary("foregut, unspecified", "undetermined"),
-    (ICD10CM, "C7A.096"): SiteOfPrimary("hindgut, unspecified", "undetermined"),
-    (ICD10CM, "C7A.098"): SiteOfPrimary("other site", "undetermined"),
-    (ICD10CM, "C7A.8"): SiteOfPrimary("other site", "undetermined"),
-    (SNOMED, "445238008"): SiteOfPrimary("site not given (malignant carcinoid)", "undetermined"),
-    (SNOMED, "443492008"): SiteOfPrimary("site not given (carcinoid)", "undetermined"),
-}
-PRIMARY_SITES: Mapping[Code, SiteOfPrimary] = MappingProxyType(
-    {**_PORTAL_SITES, **_NOT_PORTAL_SITES, **_UNDETERMINED_SITES}
-)
-"""terminology.md "Portal drainage of the primary"."""
-
 OBSERVATION_CODES: Mapping[str, CodeSet] = MappingProxyType(
     {
         "ki67": CodeSet(_codes(LOINC, "29593-1")),
@@ -146,14 +89,18 @@ OBSERVATION_CODES: Mapping[str, CodeSet] = MappingProxyType(
         "refractory_hormonal_syndrome": CodeSet(
             _codes(ASSESSMENT_SYSTEM, "refractory-hormonal-syndrome")
         ),
+        "major_hepatectomy_planned": CodeSet(
+            _codes(ASSESSMENT_SYSTEM, "major-hepatectomy-planned")
+        ),
     }
 )
 """Observation.code per input (terminology.md "Laboratory results", assessment codes)."""
 
 _EXTRAHEPATIC_PREFIXES = tuple(
     (ICD10CM, prefix)
-    for prefix in ("C77", "C79", "C78.0", "C78.1", "C78.2", "C78.3", "C78.4", "C78.5", "C78.6")
-) + ((ICD10CM, "C78.8"),)
+    for prefix in ("C79", "C78.0", "C78.1", "C78.2", "C78.3", "C78.4", "C78.5", "C78.6", "C78.8")
+)
+"""Extrahepatic metastasis families; regional lymph nodes (C77.x) are their own category."""
 
 CONDITION_CODES: Mapping[str, CodeSet] = MappingProxyType(
     {
@@ -165,6 +112,7 @@ CONDITION_CODES: Mapping[str, CodeSet] = MappingProxyType(
             _codes(ICD10CM, "C7B.00", "C7B.01", "C7B.03", "C7B.04", "C7B.09"),
             _EXTRAHEPATIC_PREFIXES,
         ),
+        "regional_node_metastasis": CodeSet(prefixes=((ICD10CM, "C77"),)),
         "cirrhosis": CodeSet(
             _codes(ICD10CM, "K74.60", "K74.69", "K70.30", "K70.31") | _codes(SNOMED, "19943007")
         ),
@@ -199,6 +147,7 @@ CONDITION_LABELS: Mapping[str, str] = MappingProxyType(
         "neuroendocrine_carcinoma": "neuroendocrine carcinoma",
         "liver_metastasis": "liver metastasis",
         "extrahepatic_metastasis": "extrahepatic metastasis",
+        "regional_node_metastasis": "regional lymph-node metastasis",
         "cirrhosis": "cirrhosis",
         "significant_liver_disease": "steatosis or toxic liver injury",
         "portal_hypertension_signs": "portal-hypertension sign",
@@ -230,6 +179,11 @@ class Terminology:
     conditions: Mapping[str, CodeSet] = field(default_factory=lambda: CONDITION_CODES)
     procedures: Mapping[str, CodeSet] = field(default_factory=lambda: PROCEDURE_CODES)
     primary_sites: Mapping[Code, SiteOfPrimary] = field(default_factory=lambda: PRIMARY_SITES)
+    procedure_organs: Mapping[Code, frozenset[str]] = field(
+        default_factory=lambda: PROCEDURE_ORGANS
+    )
+    """The organs each primary-resection code removes; a code without an entry (a site
+    code mapped without an organ) is a resection of the primary whatever its organ."""
 
     def observation_input(self, code: Any) -> tuple[str, Code] | None:
         """Return (input name, matching coding) for an Observation.code, if any."""

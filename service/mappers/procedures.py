@@ -1,8 +1,12 @@
 """Procedures → resections of the primary tumour and liver transplantations.
 
-A completed Procedure is the resection of the primary when its code is in the
-resection value set or its ``reasonReference`` points at the primary-tumour
-Condition. Procedures dated after the evaluation date are ignored.
+A completed Procedure is the resection of the primary (terminology.md, criteria.md §7,
+v1.1) when its ``reasonReference`` points at a primary-tumour Condition; or when its code
+is in the resection value set, the organ that code removes holds a recorded primary site
+(or no primary site that says where is recorded), and no ``reasonReference`` points at a
+Condition that is not a primary tumour (a lung metastasectomy coded as lobectomy is not
+the resection of an ileal primary). A site-mapped code without an organ skips the organ
+check. Procedures dated after the evaluation date are ignored.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 from service.criteria.inputs import ProcedureFact, Warning
 from service.mappers.codes import Terminology, codings_of
+from service.mappers.conditions import ConditionFacts
 from service.mappers.errors import UnreadableError
 from service.mappers.reading import (
     PROCEDURE_STATUSES,
@@ -50,11 +55,27 @@ def _procedure_code(concept: Any) -> tuple[str, str]:
     return ("", text if isinstance(text, str) and text.strip() else "uncoded procedure")
 
 
+def _resects_primary(entry: Entry, terminology: Terminology, conditions: ConditionFacts) -> bool:
+    """Say whether a Procedure with a primary-resection code fits the recorded primary."""
+    if _points_at(entry.resource.get("reasonReference"), conditions.non_primary_aliases):
+        return False
+    resection_codes = terminology.procedures["primary_resection"]
+    organs: set[str] = set()
+    for code in codings_of(entry.resource.get("code")):
+        if resection_codes.match([code]) is None:
+            continue
+        removed = terminology.procedure_organs.get(code)
+        if removed is None:
+            return True  # a site-mapped code without an organ counts as before v1.1
+        organs |= removed
+    return not conditions.primary_organs or bool(organs & conditions.primary_organs)
+
+
 def read_procedures(
     entries: Iterable[Entry],
     terminology: Terminology,
     at: date,
-    primary_aliases: frozenset[str],
+    conditions: ConditionFacts,
     warnings: list[Warning],
 ) -> dict[str, tuple[ProcedureFact, ...]]:
     """Return completed ``primary_resection`` and ``liver_transplant`` Procedures,
@@ -64,10 +85,12 @@ def read_procedures(
         if entry.resource_type != "Procedure":
             continue
         categories = terminology.procedure_categories(entry.resource.get("code"))
-        if "primary_resection" not in categories and _points_at(
-            entry.resource.get("reasonReference"), primary_aliases
+        if _points_at(entry.resource.get("reasonReference"), conditions.primary_tumour_aliases):
+            categories.setdefault("primary_resection", _procedure_code(entry.resource.get("code")))
+        elif "primary_resection" in categories and not _resects_primary(
+            entry, terminology, conditions
         ):
-            categories["primary_resection"] = _procedure_code(entry.resource.get("code"))
+            del categories["primary_resection"]
         if not categories:
             continue
         try:

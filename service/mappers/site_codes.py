@@ -7,14 +7,22 @@ The mapping file is JSON::
                        "future_liver_remnant": [{"system": "...", "code": "FLR"}]},
       "conditions":   {"extrahepatic_metastasis": [{"system": "...", "code": "..."}]},
       "primary_sites": [{"system": "...", "code": "...", "site": "ileum",
-                         "drainage": "portal"}],
-      "procedures":   {"primary_resection": [{"system": "...", "code": "..."}]}
+                         "drainage": "portal", "organ": "small intestine"}],
+      "procedures":   {"primary_resection": [{"system": "...", "code": "...",
+                                              "organ": "small intestine"}]}
     }
 
 Keys of ``observations``, ``conditions`` and ``procedures`` are the input and
 category names of :mod:`service.mappers.codes`; ``drainage`` is ``portal``,
 ``not_portal`` or ``undetermined``. Every section is optional. Codes are added,
-never removed. A malformed file fails with :class:`SiteCodesError` naming the entry.
+never removed, and put in canonical form like incoming codings (OID systems, ICD-10-CM
+dot and case). A malformed file fails with :class:`SiteCodesError` naming the entry.
+
+``organ`` (v1.1, optional; one name or a list, from
+:data:`service.mappers.sites.ORGANS`) says which organ a local primary-resection code
+removes, or which organ holds a local primary site. A primary-resection code without
+one counts as the resection of the primary whatever the primary's organ (as before
+v1.1); a primary site without one does not locate the primary for that check.
 
 Review marks (the onboarding probe's draft, :mod:`service.probe.draft`): an entry may
 carry ``"review"``; any value but ``"accepted"`` refuses the file, naming the entry, so
@@ -31,6 +39,8 @@ from typing import Any, cast, get_args
 
 from service.criteria.inputs import Drainage
 from service.mappers.codes import DEFAULT_TERMINOLOGY, CodeSet, SiteOfPrimary, Terminology
+from service.mappers.sites import ORGANS
+from service.mappers.systems import canonical
 
 __all__ = ["SiteCodesError", "load_terminology", "terminology_from_mapping"]
 
@@ -57,7 +67,35 @@ def _code(item: Any, where: str) -> tuple[str, str]:
             f"{where}: {system}|{code}{named} is marked for review ({review!r}): check it, "
             f'then set "review": "{ACCEPTED}" or delete the entry'
         )
-    return system, code
+    return canonical(system, code)
+
+
+def _organs(item: dict[str, Any], where: str) -> frozenset[str] | None:
+    """Return the organs an entry names (``organ``: a name or a list), or ``None``."""
+    if "organ" not in item:
+        return None
+    value = item["organ"]
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise SiteCodesError(f"{where}: 'organ' must be an organ name or a list of them")
+    unknown = sorted(set(names) - ORGANS)
+    if unknown:
+        raise SiteCodesError(
+            f"{where}: unknown organ {unknown[0]!r} (known: {', '.join(sorted(ORGANS))})"
+        )
+    return frozenset(names)
+
+
+def _procedure_organs(section: Any, base: Terminology) -> dict[tuple[str, str], frozenset[str]]:
+    organs = dict(base.procedure_organs)
+    if not isinstance(section, dict) or not isinstance(section.get("primary_resection"), list):
+        return organs  # malformed sections are reported by _extend
+    for index, item in enumerate(section["primary_resection"]):
+        where = f"procedures.primary_resection[{index}]"
+        named = _organs(item, where) if isinstance(item, dict) else None
+        if named is not None:
+            organs[_code(item, where)] = named
+    return organs
 
 
 def _extend(defaults: Mapping[str, CodeSet], section: Any, name: str) -> dict[str, CodeSet]:
@@ -92,7 +130,8 @@ def _primary_sites(section: Any, base: Terminology) -> dict[tuple[str, str], Sit
             raise SiteCodesError(f"{where}: drainage must be portal, not_portal or undetermined")
         if not isinstance(site, str) or not site.strip():
             raise SiteCodesError(f"{where}: 'site' must name the site")
-        sites[code] = SiteOfPrimary(site.strip(), cast(Drainage, drainage))
+        organs = _organs(item, where) or frozenset()
+        sites[code] = SiteOfPrimary(site.strip(), cast(Drainage, drainage), organs)
     return sites
 
 
@@ -108,6 +147,7 @@ def terminology_from_mapping(mapping: Any, base: Terminology = DEFAULT_TERMINOLO
         conditions=_extend(base.conditions, mapping.get("conditions"), "conditions"),
         procedures=_extend(base.procedures, mapping.get("procedures"), "procedures"),
         primary_sites=_primary_sites(mapping.get("primary_sites"), base),
+        procedure_organs=_procedure_organs(mapping.get("procedures"), base),
     )
 
 

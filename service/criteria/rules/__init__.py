@@ -26,6 +26,12 @@ _RULE_LIST = (
         {"ki67_limit": _PERCENT},
     ),
     Rule(
+        "well_differentiated",
+        tumour.well_differentiated,
+        frozenset({"neuroendocrine_carcinoma", "ki67", "grade"}),
+        {"ki67_limit": _PERCENT},
+    ),
+    Rule(
         "ki67_at_most",
         tumour.ki67_at_most,
         frozenset({"neuroendocrine_carcinoma", "ki67"}),
@@ -51,7 +57,7 @@ _RULE_LIST = (
     Rule(
         "no_extrahepatic_disease",
         extent.no_extrahepatic_disease,
-        frozenset({"extrahepatic_metastases", "extrahepatic_staging"}),
+        frozenset({"extrahepatic_metastases", "regional_node_metastases", "extrahepatic_staging"}),
     ),
     Rule(
         "liver_limited_disease",
@@ -97,7 +103,14 @@ _RULE_LIST = (
     Rule(
         "future_liver_remnant",
         liver.future_liver_remnant,
-        frozenset({"future_liver_remnant", "cirrhosis", "significant_liver_disease"}),
+        frozenset(
+            {
+                "future_liver_remnant",
+                "major_hepatectomy_planned",
+                "cirrhosis",
+                "significant_liver_disease",
+            }
+        ),
         {"normal_liver": _PERCENT, "significant_liver_disease": _PERCENT, "cirrhosis": _PERCENT},
     ),
     Rule(

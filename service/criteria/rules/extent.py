@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from service.criteria.inputs import Measurement
+from datetime import date
+
+from service.criteria.inputs import ConditionFact, Measurement
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
 from service.criteria.rules.common import met, not_met, present_only, unknown, usable_measurement
 from service.criteria.rules.tumour import when
-from service.criteria.status import SetStatus, Status
+from service.criteria.status import Status
 from service.criteria.values import Evidence, Interval
 
 NEEDS_STAGING = "staging result for extrahepatic disease (cross-sectional and functional imaging)"
@@ -20,13 +22,20 @@ PATTERN_NAMES = {
     "type-ii": "Frilling type II (bulk with smaller deposits, both lobes)",
     "type-iii": "Frilling type III (disseminated, both lobes)",
 }
+REMNANT_CRITERION = "adequate_future_liver_remnant"
 TYPE_II_NOTE = "combined resection and ablation or a two-stage approach may still be possible"
 
 
-def _extrahepatic(context: EvaluationContext) -> tuple[Status, str, list[Evidence]]:
-    """Return the no-extrahepatic-disease status with its reason and evidence."""
+def _extrahepatic(
+    context: EvaluationContext, *, regional_nodes: bool
+) -> tuple[Status, str, list[Evidence]]:
+    """Return the no-extrahepatic-disease status with its reason and evidence;
+    ``regional_nodes`` says whether regional lymph-node metastases (C77.x) count."""
     inputs = context.inputs
-    spread = present_only(inputs.extrahepatic_metastases)
+    facts = inputs.extrahepatic_metastases
+    if regional_nodes:
+        facts = tuple(sorted((*facts, *inputs.regional_node_metastases), key=_fact_order))
+    spread = present_only(facts)
     staging = inputs.extrahepatic_staging
     if spread:
         latest = spread[-1]
@@ -54,10 +63,18 @@ def _extrahepatic(context: EvaluationContext) -> tuple[Status, str, list[Evidenc
     return Status.MET, f"staging ({when(staging.date)}) shows no extrahepatic disease", evidence
 
 
+def _fact_order(fact: ConditionFact) -> tuple[bool, date, date]:
+    """Order Conditions oldest first, undated first (as the mappers order each input)."""
+    if fact.date is None:
+        return (False, date.min, date.min)
+    return (True, fact.date.earliest, fact.date.latest)
+
+
 def no_extrahepatic_disease(criterion: Criterion, context: EvaluationContext) -> CriterionResult:
-    """Decide absence of extrahepatic disease: an active extrahepatic Condition or
-    positive staging rules it out; only negative staging proves it."""
-    status, reason, evidence = _extrahepatic(context)
+    """Decide absence of extrahepatic disease: an active extrahepatic Condition
+    (regional lymph nodes included: 001 "removal of all extra-hepatic tumor deposits")
+    or positive staging rules it out; only negative staging proves it."""
+    status, reason, evidence = _extrahepatic(context, regional_nodes=True)
     if status is Status.MET:
         return met(criterion, reason, evidence)
     if status is Status.NOT_MET:
@@ -67,8 +84,9 @@ def no_extrahepatic_disease(criterion: Criterion, context: EvaluationContext) ->
 
 def liver_limited_disease(criterion: Criterion, context: EvaluationContext) -> CriterionResult:
     """Decide liver-limited disease; extrahepatic spread is never ``not_met`` from data
-    alone (liver-dominant disease needs MDT judgement, 002/004)."""
-    status, reason, evidence = _extrahepatic(context)
+    alone (liver-dominant disease needs MDT judgement, 002/004). Regional lymph-node
+    metastases (C77.x) do not count: draining nodes go with the primary (002, v1.1)."""
+    status, reason, evidence = _extrahepatic(context, regional_nodes=False)
     if status is Status.MET:
         return met(criterion, reason, evidence)
     if status is Status.NOT_MET:
@@ -201,7 +219,14 @@ def all_disease_resectable(criterion: Criterion, context: EvaluationContext) -> 
 
 
 def bilobar_unresectable(criterion: Criterion, context: EvaluationContext) -> CriterionResult:
-    """Decide UNOS "bilobar metastases not amenable to resection" (criteria.md §7)."""
+    """Decide UNOS "bilobar metastases not amenable to resection" (criteria.md §7, v1.1).
+
+    Type I or assessment "resectable" → ``not_met``; type II/III with assessment "not
+    resectable", or without an assessment but with ``adequate_future_liver_remnant``
+    ``not_met`` in the ``depends_on_set`` set → ``met``; otherwise ``unknown``. Other
+    reasons that make resection ineligible (fitness, grade, heart disease) never make
+    it ``met``: they are no reason to transplant.
+    """
     inputs = context.inputs
     pattern = inputs.metastatic_pattern
     assessment = inputs.hepatic_disease_resectable
@@ -222,27 +247,31 @@ def bilobar_unresectable(criterion: Criterion, context: EvaluationContext) -> Cr
         shown = f"{PATTERN_NAMES[pattern.value]} ({when(pattern.date)})"
         if assessment is not None and assessment.value is False:
             return met(criterion, f"{shown}, assessed not resectable", evidence)
-        resection = context.set_results.get(criterion.depends_on_set or "")
-        if (
-            assessment is None
-            and resection is not None
-            and resection.status is SetStatus.INELIGIBLE
-        ):
-            deciding = [r for r in resection.results if r.status is Status.NOT_MET]
-            names = ", ".join(r.id for r in deciding)
+        remnant = _remnant_result(context, criterion.depends_on_set)
+        if assessment is None and remnant is not None and remnant.status is Status.NOT_MET:
             return met(
                 criterion,
-                f"{shown}, and curative resection is ineligible ({names})",
-                [*evidence, *(e for r in deciding for e in r.evidence)],
+                f"{shown}, and the future liver remnant is inadequate: {remnant.reason}",
+                [*evidence, *remnant.evidence],
             )
-        return unknown(
-            criterion,
-            f"{shown}, but resectability is not established",
-            [NEEDS_RESECTABILITY],
-            evidence,
-        )
+        if assessment is not None:  # recorded but not interpretable
+            reason = (
+                f"{shown}, but assessment {assessment.reference} cannot be interpreted: "
+                f"{assessment.problem}"
+            )
+        else:
+            reason = f"{shown}, but resectability is not established"
+        return unknown(criterion, reason, [NEEDS_RESECTABILITY], evidence)
     if pattern is not None and pattern.value is None:
         reason = f"metastatic pattern {pattern.reference} cannot be interpreted: {pattern.problem}"
     else:
         reason = "no metastatic pattern (uni- or bilobar) recorded"
     return unknown(criterion, reason, [NEEDS_PATTERN, NEEDS_RESECTABILITY], evidence)
+
+
+def _remnant_result(context: EvaluationContext, set_id: str | None) -> CriterionResult | None:
+    """Return ``adequate_future_liver_remnant`` of the set this criterion reads."""
+    resection = context.set_results.get(set_id or "")
+    if resection is None:
+        return None
+    return next((r for r in resection.results if r.id == REMNANT_CRITERION), None)

@@ -98,7 +98,12 @@ def no_portal_hypertension(criterion: Criterion, context: EvaluationContext) -> 
 
 def future_liver_remnant(criterion: Criterion, context: EvaluationContext) -> CriterionResult:
     """Decide FLR ≥ the threshold for this liver: cirrhosis, else significant
-    underlying disease (steatosis, toxic injury), else normal liver."""
+    underlying disease (steatosis, toxic injury), else normal liver.
+
+    A recorded FLR decides. Without one, the latest ``major-hepatectomy-planned``
+    assessment = false is ``met`` (000: volumetry when extensive resection is planned);
+    true or absent leaves it ``unknown``, needing the FLR (criteria.md §7, v1.1).
+    """
     inputs = context.inputs
     liver_evidence: list[Evidence] = []
     cirrhosis = present_only(inputs.cirrhosis)
@@ -115,6 +120,8 @@ def future_liver_remnant(criterion: Criterion, context: EvaluationContext) -> Cr
     else:
         threshold = criterion.thresholds["normal_liver"].value
         liver = "normal liver (no cirrhosis, steatosis or toxic injury recorded)"
+    if inputs.future_liver_remnant is None:
+        return _without_volumetry(criterion, context, liver_evidence)
     checked = usable_measurement(
         criterion, inputs.future_liver_remnant, "future liver remnant", NEEDS_FLR, liver_evidence
     )
@@ -130,4 +137,35 @@ def future_liver_remnant(criterion: Criterion, context: EvaluationContext) -> Cr
         return not_met(criterion, f"{shown} is below {threshold} % for a {liver}", evidence)
     return unknown(
         criterion, f"{shown} straddles {threshold} % for a {liver}", [NEEDS_FLR], evidence
+    )
+
+
+def _without_volumetry(
+    criterion: Criterion, context: EvaluationContext, liver_evidence: list[Evidence]
+) -> CriterionResult:
+    """Decide the remnant when no FLR is recorded, from ``major-hepatectomy-planned``."""
+    planned = context.inputs.major_hepatectomy_planned
+    if planned is None:
+        return unknown(criterion, "no future liver remnant recorded", [NEEDS_FLR], liver_evidence)
+    evidence = [planned.evidence(), *liver_evidence]
+    if planned.value is None:
+        return unknown(
+            criterion,
+            f"no future liver remnant recorded, and assessment {planned.reference} "
+            f"cannot be interpreted: {planned.problem}",
+            [NEEDS_FLR],
+            evidence,
+        )
+    if planned.value:
+        return unknown(
+            criterion,
+            f"major hepatectomy planned ({when(planned.date)}), but no future liver remnant "
+            "recorded",
+            [NEEDS_FLR],
+            evidence,
+        )
+    return met(
+        criterion,
+        f"minor resection planned: volumetry not required (MDT assessment, {when(planned.date)})",
+        [planned.evidence()],
     )

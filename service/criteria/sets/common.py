@@ -8,6 +8,7 @@ from service.criteria.model import Criterion, Threshold
 
 __all__ = [
     "AGE_UNDER_55",
+    "LOW_GRADE",
     "NO_EXTRAHEPATIC_DISEASE",
     "PORTAL_DRAINED_PRIMARY",
     "PRIMARY_RESECTED",
@@ -58,9 +59,13 @@ NO_EXTRAHEPATIC_DISEASE = Criterion(
     id="no_extrahepatic_disease",
     label="No extrahepatic disease",
     rule="no_extrahepatic_disease",
-    inputs=("extrahepatic_metastases", "extrahepatic_staging"),
+    inputs=("extrahepatic_metastases", "regional_node_metastases", "extrahepatic_staging"),
     source="001 Table 2 (Milan, ENETS, UNOS); 003 (LT section)",
-    rationale="Transplantation cures only liver-confined disease; staging must exclude spread.",
+    rationale=(
+        "Transplantation cures only liver-confined disease; staging must exclude spread, "
+        "and regional lymph-node metastases count (001: removal of all extra-hepatic "
+        "tumor deposits)."
+    ),
 )
 
 STABLE_DISEASE_6_MONTHS = Criterion(
@@ -71,4 +76,14 @@ STABLE_DISEASE_6_MONTHS = Criterion(
     thresholds={"minimum_duration": SIX_MONTHS},
     source="001 Table 2 (Milan, ENETS, UNOS); 003 (LT section, ref. 58, 61)",
     rationale="A period of stable disease selects tumours with favourable biology.",
+)
+
+LOW_GRADE = Criterion(
+    id="low_grade",
+    label="Confirmed low-grade (G1/G2) NET",
+    rule="low_grade",
+    inputs=("neuroendocrine_carcinoma", "ki67", "grade"),
+    thresholds={"ki67_limit": percent("20")},
+    source="001 Table 2 (Milan); 001 (WHO grading: G1 Ki-67 ≤2 %, G2 3-20 %)",
+    rationale="Only well-differentiated low-grade tumours are transplanted.",
 )

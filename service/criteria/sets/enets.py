@@ -53,7 +53,7 @@ LOW_BILIRUBIN = Criterion(
 
 ENETS = CriteriaSet(
     id="enets",
-    version="1.0.0",
+    version="1.1.0",
     title="Liver transplantation, ENETS 2016 guidance",
     pathway="transplant",
     source="001 (Table 2, ENETS); 003 (LT section)",

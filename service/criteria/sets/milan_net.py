@@ -5,21 +5,12 @@ from __future__ import annotations
 from service.criteria.model import CriteriaSet, Criterion
 from service.criteria.sets.common import (
     AGE_UNDER_55,
+    LOW_GRADE,
     NO_EXTRAHEPATIC_DISEASE,
     PORTAL_DRAINED_PRIMARY,
     PRIMARY_RESECTED,
     STABLE_DISEASE_6_MONTHS,
     percent,
-)
-
-LOW_GRADE = Criterion(
-    id="low_grade",
-    label="Confirmed low-grade (G1/G2) NET",
-    rule="low_grade",
-    inputs=("neuroendocrine_carcinoma", "ki67", "grade"),
-    thresholds={"ki67_limit": percent("20")},
-    source="001 Table 2 (Milan); 001 (WHO grading: G1 Ki-67 ≤2 %, G2 3-20 %)",
-    rationale="Only well-differentiated low-grade tumours are transplanted.",
 )
 
 LIVER_INVOLVEMENT_UNDER_50 = Criterion(
@@ -34,7 +25,7 @@ LIVER_INVOLVEMENT_UNDER_50 = Criterion(
 
 MILAN_NET = CriteriaSet(
     id="milan-net",
-    version="1.0.0",
+    version="1.1.0",
     title="Liver transplantation, Milan-NET criteria",
     pathway="transplant",
     source="001 (Table 2, Milan); 004 (Mazzaferro criteria); 003 (LT section)",

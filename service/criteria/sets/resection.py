@@ -9,13 +9,18 @@ from service.criteria.sets.common import percent
 
 WELL_DIFFERENTIATED = Criterion(
     id="well_differentiated",
-    label="Well-differentiated G1/G2 disease",
-    rule="low_grade",
+    label="Well-differentiated disease: G1/G2, or G3 NET only by MDT decision",
+    rule="well_differentiated",
     inputs=("neuroendocrine_carcinoma", "ki67", "grade"),
     thresholds={"ki67_limit": percent("20")},
-    source="002 (recommendation 1); 001 (well-differentiated NELM); 003 (G3 NET)",
-    rationale="Resection is indicated for well-differentiated disease.",
-    remarks={"not_met": "selected resections of G3 disease are reported (003), for MDT review"},
+    source=(
+        "002 (recommendation 1); 001 (well-differentiated NELM; curative resection not "
+        "indicated for poorly differentiated tumours); 003 (selected resections of G3 NET)"
+    ),
+    rationale=(
+        "Resection is indicated for well-differentiated disease and not for neuroendocrine "
+        "carcinoma; a G3 NET is still well differentiated, so resecting it is an MDT decision."
+    ),
 )
 
 PRIMARY_RESECTED_OR_RESECTABLE = Criterion(
@@ -47,16 +52,27 @@ ALL_DISEASE_RESECTABLE = Criterion(
 
 ADEQUATE_FUTURE_LIVER_REMNANT = Criterion(
     id="adequate_future_liver_remnant",
-    label="Adequate future liver remnant",
+    label="Adequate future liver remnant when a major hepatectomy is planned",
     rule="future_liver_remnant",
-    inputs=("future_liver_remnant", "cirrhosis", "significant_liver_disease"),
+    inputs=(
+        "future_liver_remnant",
+        "major_hepatectomy_planned",
+        "cirrhosis",
+        "significant_liver_disease",
+    ),
     thresholds={
         "normal_liver": percent("20"),
         "significant_liver_disease": percent("30"),
         "cirrhosis": percent("40"),
     },
-    source="000 (assessment of the FLR); 001 (FLR)",
-    rationale="Post-hepatectomy liver failure follows a remnant too small for the liver.",
+    source=(
+        "000 (assessment of the FLR: volumetry when extensive liver resection is planned); "
+        "001 (FLR)"
+    ),
+    rationale=(
+        "Post-hepatectomy liver failure follows a remnant too small for the liver; "
+        "volumetry is needed only when a major hepatectomy is planned."
+    ),
 )
 
 NO_PORTAL_HYPERTENSION = Criterion(
@@ -91,7 +107,7 @@ FIT_FOR_SURGERY = Criterion(
 
 RESECTION = CriteriaSet(
     id="resection",
-    version="1.0.0",
+    version="1.1.0",
     title="Curative-intent hepatic resection (± ablation)",
     pathway="resection",
     source="002 (consensus recommendations 1-4); 000; 001; 003",

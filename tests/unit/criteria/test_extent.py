@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from service.criteria import DEFAULT_SETS, EvaluationConfig
-from service.criteria.evaluator import evaluate_set
 from service.criteria.inputs import Finding
 from service.criteria.status import Status
 from tests.unit.criteria.conftest import (
@@ -19,7 +17,6 @@ from tests.unit.criteria.conftest import (
     burden,
     condition,
     finding,
-    ki67,
     make_inputs,
     refs,
     result_of,
@@ -69,7 +66,12 @@ def hepatic_resectable(value: bool | None) -> Finding[Any]:
         pytest.param({"extrahepatic_staging": staging(False)}, MET, id="staging absent"),
         pytest.param({"extrahepatic_staging": staging(True)}, NOT_MET, id="staging present"),
         pytest.param({"extrahepatic_metastases": (BONE,)}, NOT_MET, id="bone metastasis"),
-        pytest.param({"extrahepatic_metastases": (NODES,)}, NOT_MET, id="regional nodes C77"),
+        pytest.param({"regional_node_metastases": (NODES,)}, NOT_MET, id="regional nodes C77"),
+        pytest.param(
+            {"regional_node_metastases": (NODES,), "extrahepatic_staging": staging(False)},
+            NOT_MET,
+            id="regional nodes beat newer staging 'absent'",
+        ),
         pytest.param(
             {"extrahepatic_metastases": (BONE,), "extrahepatic_staging": staging(False)},
             NOT_MET,
@@ -121,6 +123,25 @@ def test_no_staging_asks_for_staging() -> None:
             MET,
             id="resolved Condition is history",
         ),
+        pytest.param(
+            {"regional_node_metastases": (NODES,), "extrahepatic_staging": staging(False)},
+            MET,
+            id="regional nodes C77 go with the primary",
+        ),
+        pytest.param(
+            {"regional_node_metastases": (NODES,)},
+            UNKNOWN,
+            id="regional nodes alone are no staging",
+        ),
+        pytest.param(
+            {
+                "regional_node_metastases": (NODES,),
+                "extrahepatic_metastases": (BONE,),
+                "extrahepatic_staging": staging(False),
+            },
+            UNKNOWN,
+            id="regional nodes and a bone metastasis",
+        ),
         pytest.param({}, UNKNOWN, id="nothing recorded"),
     ],
 )
@@ -128,6 +149,17 @@ def test_liver_limited_disease_is_never_not_met(fields: dict[str, Any], expected
     result = result_of(make_inputs(**fields), "resection", "liver_limited_disease")
     assert result.status is expected
     assert result.status is not NOT_MET
+
+
+def test_regional_nodes_count_for_transplantation_but_not_for_resection() -> None:
+    inputs = make_inputs(regional_node_metastases=(NODES,), extrahepatic_staging=staging(False))
+    assert statuses_of(inputs, "no_extrahepatic_disease") == dict.fromkeys(TRANSPLANT_SETS, NOT_MET)
+    resection = result_of(inputs, "resection", "liver_limited_disease")
+    assert resection.status is MET
+    assert refs(resection) == ["Observation/staging"]
+    transplant = result_of(inputs, "milan-net", "no_extrahepatic_disease")
+    assert "Regional nodes (C77.2, 2026-02-01)" in transplant.reason
+    assert refs(transplant) == ["Condition/nodes"]
 
 
 def test_extrahepatic_spread_makes_liver_limited_disease_an_mdt_judgement() -> None:
@@ -274,54 +306,3 @@ def test_frilling_type_ii_alone_mentions_combined_or_two_stage_approaches() -> N
     result = result_of(inputs, "resection", "all_disease_resectable")
     assert "two-stage approach" in result.reason
     assert refs(result) == ["Observation/pattern"]
-
-
-@pytest.mark.parametrize(
-    ("frilling", "assessment", "extra", "expected"),
-    [
-        pytest.param("type-i", None, {}, NOT_MET, id="type I is unilobar"),
-        pytest.param("type-i", False, {}, NOT_MET, id="type I even when not resectable"),
-        pytest.param(None, True, {}, NOT_MET, id="assessed resectable"),
-        pytest.param("type-ii", True, {}, NOT_MET, id="type II assessed resectable"),
-        pytest.param("type-ii", False, {}, MET, id="type II assessed not resectable"),
-        pytest.param("type-iii", False, {}, MET, id="type III assessed not resectable"),
-        pytest.param(
-            "type-ii", None, {"ki67": ki67("35")}, MET, id="type II, resection set ineligible"
-        ),
-        pytest.param("type-iii", None, {}, MET, id="type III, resection ineligible by pattern"),
-        pytest.param("type-ii", None, {}, UNKNOWN, id="type II, resection indeterminate"),
-        pytest.param(None, False, {}, UNKNOWN, id="not resectable, no pattern"),
-        pytest.param(UNREADABLE, None, {}, UNKNOWN, id="uninterpretable pattern"),
-        pytest.param("type-ii", UNREADABLE, {"ki67": ki67("35")}, UNKNOWN, id="uninterpretable"),
-        pytest.param(None, None, {}, UNKNOWN, id="nothing recorded"),
-    ],
-)
-def test_bilobar_unresectable_follows_each_branch_of_the_spec(
-    frilling: str | None,
-    assessment: bool | str | None,
-    extra: dict[str, Any],
-    expected: Status,
-) -> None:
-    inputs = make_inputs(
-        metastatic_pattern=recorded(pattern, frilling),
-        hepatic_disease_resectable=recorded(hepatic_resectable, assessment),
-        **extra,
-    )
-    assert statuses_of(inputs, "bilobar_unresectable") == {"unos": expected}
-
-
-def test_bilobar_met_through_the_resection_set_names_the_failing_criteria() -> None:
-    inputs = make_inputs(metastatic_pattern=pattern("type-ii"), ki67=ki67("35"))
-    result = result_of(inputs, "unos", "bilobar_unresectable")
-    assert result.status is MET
-    assert "curative resection is ineligible (well_differentiated)" in result.reason
-    assert refs(result) == ["Observation/pattern", "Observation/ki67"]
-
-
-def test_bilobar_evaluated_without_the_resection_set_result_stays_unknown() -> None:
-    unos = next(s for s in DEFAULT_SETS if s.id == "unos")
-    inputs = make_inputs(metastatic_pattern=pattern("type-ii"), ki67=ki67("35"))
-    result = evaluate_set(unos, inputs, EvaluationConfig())
-    bilobar = next(r for r in result.results if r.id == "bilobar_unresectable")
-    assert bilobar.status is UNKNOWN
-    assert "resectability is not established" in bilobar.reason

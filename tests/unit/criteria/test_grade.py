@@ -1,8 +1,10 @@
-"""low_grade (Milan-NET), well_differentiated (resection) and ki67_at_most_10 (ENETS).
+"""low_grade (Milan-NET, UNOS), well_differentiated (resection), ki67_at_most_10 (ENETS).
 
 criteria.md §7: a neuroendocrine carcinoma decides first; else the most recent Ki-67
 when it can; else (no Ki-67, straddling, uninterpretable) the grade; Ki-67 wins over a
-disagreeing grade. ``ki67_at_most_10`` reads Ki-67 and carcinoma only.
+disagreeing grade. ``ki67_at_most_10`` reads Ki-67 and carcinoma only. Since v1.1 a G3
+NET (Ki-67 > 20 % or grade G3, no NEC) is ``not_met`` for transplantation but
+``unknown`` for resection, needing the MDT's decision; a NEC is ``not_met`` for both.
 """
 
 from __future__ import annotations
@@ -26,7 +28,22 @@ from tests.unit.criteria.conftest import (
     statuses_of,
 )
 
-GRADE_CRITERIA = [("milan-net", "low_grade"), ("resection", "well_differentiated")]
+GRADE_CRITERIA = [
+    ("milan-net", "low_grade"),
+    ("unos", "low_grade"),
+    ("resection", "well_differentiated"),
+]
+G3_DECISION = "MDT decision on resecting G3 disease (003)"
+
+
+def for_criterion(criterion_id: str, transplant: Status) -> Status:
+    """Return the status for ``criterion_id`` when ``low_grade`` is ``transplant``: a high
+    grade without NEC is not_met for transplantation but unknown for resection."""
+    if criterion_id == "well_differentiated" and transplant is NOT_MET:
+        return UNKNOWN
+    return transplant
+
+
 NEC = condition("C7A.1", "2025-02-01", ref="Condition/nec", display="Neuroendocrine carcinoma")
 
 
@@ -62,7 +79,8 @@ def test_ki67_decides_grade_and_the_grade_decides_only_when_ki67_cannot(
     set_id: str, criterion_id: str, ki67_value: str | None, grade: str | None, expected: Status
 ) -> None:
     inputs = make_inputs(ki67=ki67(ki67_value), grade=None if grade is None else grade_of(grade))
-    assert result_of(inputs, set_id, criterion_id).status is expected
+    result = result_of(inputs, set_id, criterion_id)
+    assert result.status is for_criterion(criterion_id, expected)
 
 
 @pytest.mark.parametrize(("set_id", "criterion_id"), GRADE_CRITERIA)
@@ -79,7 +97,7 @@ def test_without_ki67_the_grade_decides(
     set_id: str, criterion_id: str, grade: str | None, expected: Status
 ) -> None:
     inputs = make_inputs(grade=grade_of(grade))
-    assert result_of(inputs, set_id, criterion_id).status is expected
+    assert result_of(inputs, set_id, criterion_id).status is for_criterion(criterion_id, expected)
 
 
 @pytest.mark.parametrize(("set_id", "criterion_id"), GRADE_CRITERIA)
@@ -114,12 +132,33 @@ def test_ki67_24_gives_the_specified_reason_and_only_ki67_as_evidence() -> None:
     assert result.needs == ()
 
 
-def test_well_differentiated_not_met_reminds_that_selected_g3_resections_are_reported() -> None:
-    result = result_of(make_inputs(ki67=ki67("35")), "resection", "well_differentiated")
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"ki67": ki67("21")}, id="Ki-67 21"),
+        pytest.param({"ki67": ki67("35"), "grade": grade_of("G2")}, id="Ki-67 35 beats G2"),
+        pytest.param({"grade": grade_of("G3")}, id="grade G3 without Ki-67"),
+    ],
+)
+def test_a_g3_net_is_an_mdt_decision_for_resection_and_not_met_for_transplant(
+    fields: dict[str, Any],
+) -> None:
+    inputs = make_inputs(**fields)
+    result = result_of(inputs, "resection", "well_differentiated")
+    assert result.status is UNKNOWN
+    assert result.needs == (G3_DECISION,)
+    assert "still well differentiated" in result.reason
+    assert result.evidence
+    assert statuses_of(inputs, "low_grade") == {"milan-net": NOT_MET, "unos": NOT_MET}
+
+
+def test_a_neuroendocrine_carcinoma_is_not_met_for_resection_with_the_reason() -> None:
+    inputs = make_inputs(ki67=ki67("35"), neuroendocrine_carcinoma=(NEC,))
+    result = result_of(inputs, "resection", "well_differentiated")
     assert result.status is NOT_MET
-    assert "selected resections of G3 disease are reported" in result.reason
-    low_grade = result_of(make_inputs(ki67=ki67("35")), "milan-net", "low_grade")
-    assert "G3 disease are reported" not in low_grade.reason
+    assert "not indicated for poorly differentiated tumours" in result.reason
+    assert refs(result) == ["Condition/nec"]
+    assert result.needs == ()
 
 
 def test_when_ki67_straddles_the_grade_decides_and_both_are_evidence() -> None:
@@ -133,7 +172,7 @@ def test_when_ki67_straddles_the_grade_decides_and_both_are_evidence() -> None:
 
 def test_an_uninterpretable_ki67_is_named_when_the_grade_decides() -> None:
     inputs = make_inputs(ki67=ki67(None), grade=grade_of("G3"))
-    result = result_of(inputs, "resection", "well_differentiated")
+    result = result_of(inputs, "milan-net", "low_grade")
     assert result.status is NOT_MET
     assert "cannot be interpreted" in result.reason
     assert "unrecognised unit 'foo'" in result.reason

@@ -17,6 +17,7 @@ from service.criteria.notes import (
     SUPPORT_NOTE,
 )
 from tests.unit.criteria.conftest import (
+    condition,
     evaluate_all,
     finding,
     ki67,
@@ -144,7 +145,8 @@ def test_no_favourable_factors_note_for_an_older_patient_with_a_pancreatic_prima
 
 def test_the_ablation_note_is_dropped_once_resection_is_ineligible() -> None:
     assert ABLATION_NOTE in notes_of()
-    assert ABLATION_NOTE not in notes_of(ki67=ki67("50"))
+    assert ABLATION_NOTE not in notes_of(ecog=finding(4, ref="Observation/ecog"))
+    assert ABLATION_NOTE in notes_of(ki67=ki67("50")), "a G3 NET leaves resection undecided"
 
 
 def test_notes_that_apply_do_not_change_any_status() -> None:
@@ -162,3 +164,104 @@ def test_notes_that_apply_do_not_change_any_status() -> None:
     milan_before, milan_after = before.set_results[0], after.set_results[0]
     assert milan_before.status is milan_after.status
     assert [r.status for r in milan_before.results] == [r.status for r in milan_after.results]
+
+
+def poor_differentiation_notes(**fields: Any) -> list[str]:
+    """Return the European-registry notes on poor differentiation."""
+    return [n for n in notes_of(**fields) if "poor tumour differentiation" in n]
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown", "which"),
+    [
+        pytest.param({"ki67": ki67("21")}, True, "a Ki-67 of 21", id="Ki-67 21"),
+        pytest.param({"ki67": ki67("20")}, False, None, id="Ki-67 exactly 20"),
+        pytest.param({"ki67": ki67("15-25")}, False, None, id="Ki-67 straddling 20"),
+        pytest.param({"ki67": ki67(">20")}, True, "a Ki-67 of >20", id="Ki-67 above 20"),
+        pytest.param({"grade": finding("G3")}, True, "grade G3", id="grade G3"),
+        pytest.param({"grade": finding("G2")}, False, None, id="grade G2"),
+        pytest.param(
+            {"neuroendocrine_carcinoma": (condition("C7A.1", present=False),)},
+            True,
+            "a neuroendocrine carcinoma",
+            id="NEC, even resolved",
+        ),
+        pytest.param({}, False, None, id="nothing recorded"),
+    ],
+)
+def test_the_poor_differentiation_note_is_shown_for_ki67_above_20_g3_or_nec(
+    fields: dict[str, Any], shown: bool, which: str | None
+) -> None:
+    notes = poor_differentiation_notes(**fields)
+    assert bool(notes) is shown
+    if which is not None:
+        assert which in notes[0]
+        assert "(004)" in notes[0]
+
+
+def milan_notes(**fields: Any) -> list[str]:
+    """Return the notes on Milan-NET's Ki-67 < 10 % reading."""
+    return [n for n in notes_of(**fields) if n.startswith("Milan-NET as given by 003 and 004")]
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        pytest.param({"ki67": ki67("15")}, True, id="Ki-67 15, low grade met"),
+        pytest.param({"ki67": ki67("10.5")}, True, id="Ki-67 10.5"),
+        pytest.param({"ki67": ki67("20")}, True, id="Ki-67 exactly 20"),
+        pytest.param({"ki67": ki67("10")}, False, id="Ki-67 exactly 10 is not above 10"),
+        pytest.param({"ki67": ki67("5")}, False, id="Ki-67 5"),
+        pytest.param({"ki67": ki67("24")}, False, id="Ki-67 24: low grade not met"),
+        pytest.param(
+            {"ki67": ki67("15"), "neuroendocrine_carcinoma": (condition("C7A.1"),)},
+            False,
+            id="NEC: low grade not met",
+        ),
+        pytest.param(
+            {"ki67": ki67("8-15"), "grade": finding("G2")},
+            False,
+            id="Ki-67 8-15 is not surely above 10",
+        ),
+        pytest.param({"grade": finding("G2")}, False, id="grade only"),
+    ],
+)
+def test_the_milan_ki67_note_is_shown_when_low_grade_is_met_above_10(
+    fields: dict[str, Any], shown: bool
+) -> None:
+    notes = milan_notes(**fields)
+    assert bool(notes) is shown
+    if shown:
+        assert "Ki-67 below 10 %" in notes[0]
+        assert "(003, 004)" in notes[0]
+
+
+@pytest.mark.parametrize(
+    ("sites", "french", "favourable"),
+    [
+        pytest.param(
+            (
+                primary_site("ileum", "portal", "2024-01-01"),
+                primary_site("pancreas", "portal", "2025-01-01", code="C25.4"),
+            ),
+            True,
+            "a primary in the ileum",
+            id="agreeing ileum and pancreas",
+        ),
+        pytest.param(
+            (
+                primary_site("pancreas", "portal", "2024-01-01", code="C25.4"),
+                primary_site("lung/bronchus", "not_portal", "2025-01-01", code="C7A.090"),
+            ),
+            True,
+            "a primary in the lung/bronchus",
+            id="disagreeing pancreas and lung",
+        ),
+    ],
+)
+def test_site_notes_apply_to_every_primary_that_says_where(
+    sites: tuple[PrimarySite, ...], french: bool, favourable: str
+) -> None:
+    notes = notes_of(birth_date=span("1960-01-01"), primary_sites=sites)
+    assert (FRENCH_NOTE in notes) is french
+    assert any(favourable in note for note in notes if note.startswith("Favourable"))

@@ -21,6 +21,7 @@ from tests.unit.criteria.conftest import (
     procedure,
     refs,
     result_of,
+    span,
     statuses_of,
 )
 
@@ -29,6 +30,16 @@ RECTUM = primary_site("rectum", "not_portal", "2024-06-01", code="C7A.026")
 UNSPECIFIED = primary_site("unspecified site", "undetermined", "2025-01-01", code="C7A.00")
 LUNG = primary_site("lung/bronchus", "not_portal", "2023-01-01", code="C7A.090")
 PANCREAS = primary_site("pancreas", "portal", "2025-06-01", code="C25.4")
+UNKNOWN_PRIMARY = PrimarySite(
+    "Condition/unknown-primary",
+    span("2023-06-01"),
+    "285613005",
+    "NET primary, unknown primary",
+    True,
+    "not_portal",
+    "unknown primary",
+    unknown_primary=True,
+)
 
 
 def resected(value: bool | None, on: str | None = "2025-01-01") -> Finding[Any]:
@@ -54,8 +65,15 @@ def resectable(value: bool | None) -> Finding[Any]:
         pytest.param(
             (RECTUM, UNSPECIFIED), NOT_MET, RECTUM, id="older rectum beats newer unspecified"
         ),
-        pytest.param((ILEUM, RECTUM), NOT_MET, RECTUM, id="most recent located wins, rectum"),
-        pytest.param((LUNG, RECTUM, PANCREAS), MET, PANCREAS, id="most recent located, pancreas"),
+        pytest.param((ILEUM, PANCREAS), MET, PANCREAS, id="agreeing portal sites, most recent"),
+        pytest.param((LUNG, RECTUM), NOT_MET, RECTUM, id="agreeing not-portal, most recent"),
+        pytest.param(
+            (ILEUM, PANCREAS, UNSPECIFIED), MET, PANCREAS, id="agreeing and an unspecified one"
+        ),
+        pytest.param((UNKNOWN_PRIMARY,), NOT_MET, UNKNOWN_PRIMARY, id="unknown primary"),
+        pytest.param(
+            (UNKNOWN_PRIMARY, ILEUM), MET, ILEUM, id="a located primary supersedes unknown"
+        ),
     ],
 )
 def test_portal_drainage_is_decided_by_the_most_recent_located_site(
@@ -68,6 +86,31 @@ def test_portal_drainage_is_decided_by_the_most_recent_located_site(
     }
     result = result_of(inputs, "milan-net", "portal_drained_primary")
     assert refs(result) == ([] if deciding is None else [deciding.reference])
+
+
+@pytest.mark.parametrize(
+    ("sites", "named"),
+    [
+        pytest.param((ILEUM, RECTUM), (ILEUM, RECTUM), id="ileum then rectum"),
+        pytest.param((LUNG, ILEUM), (ILEUM, LUNG), id="bronchus then a later ileum"),
+        pytest.param((LUNG, RECTUM, PANCREAS), (PANCREAS, RECTUM), id="most recent of each"),
+        pytest.param((ILEUM, LUNG, UNSPECIFIED), (ILEUM, LUNG), id="and an unspecified one"),
+    ],
+)
+def test_disagreeing_primaries_are_unknown_and_ask_the_mdt_which_one(
+    sites: tuple[PrimarySite, ...], named: tuple[PrimarySite, PrimarySite]
+) -> None:
+    inputs = make_inputs(primary_sites=sites)
+    assert statuses_of(inputs, "portal_drained_primary") == {
+        "milan-net": UNKNOWN,
+        "unos": UNKNOWN,
+    }
+    result = result_of(inputs, "unos", "portal_drained_primary")
+    portal, not_portal = named
+    assert refs(result) == [portal.reference, not_portal.reference]
+    assert f"primary in {portal.site} ({portal.code}" in result.reason
+    assert f"primary in {not_portal.site} ({not_portal.code}" in result.reason
+    assert result.needs == ("MDT decision: which primary tumour the liver metastases arise from",)
 
 
 def test_a_rectal_primary_is_not_portal_drained_and_says_where_it_is() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig, evaluate
-from service.criteria.inputs import Warning
+from service.criteria.inputs import UnreadableCondition, Warning
 from service.criteria.status import SetStatus, Status
 from tests.unit.criteria.conftest import (
     MET,
@@ -53,16 +53,19 @@ POOLS: dict[str, list[Any]] = {
         (primary_site("ileum", "portal"),),
         (primary_site("rectum", "not_portal"),),
         (primary_site("unspecified site", "undetermined"),),
+        (primary_site("ileum", "portal"), primary_site("lung/bronchus", "not_portal")),
     ],
     "primary_resections": [(), (procedure(ago(400)),), (procedure(ago(30)),), (procedure(None),)],
     "primary_resected": [None, finding(True), finding(False)],
     "primary_resectable": [None, finding(True), finding(False)],
     "extrahepatic_metastases": [(), (condition("C7B.03"),), (condition("C7B.03", present=False),)],
+    "regional_node_metastases": [(), (condition("C77.2"),)],
     "extrahepatic_staging": [None, finding(False), finding(True)],
     "hepatic_tumour_burden": [None, burden("30"), burden("60"), burden("80"), burden("40-60")],
     "metastatic_pattern": [None, finding("type-i"), finding("type-ii"), finding("type-iii")],
     "hepatic_disease_resectable": [None, finding(True), finding(False)],
     "future_liver_remnant": [None, flr("35"), flr("15")],
+    "major_hepatectomy_planned": [None, finding(True), finding(False), finding(None)],
     "cirrhosis": [(), (condition("K74.60"),)],
     "significant_liver_disease": [(), (condition("K76.0"),)],
     "portal_hypertension_signs": [(), (condition("R16.1"),)],
@@ -76,6 +79,11 @@ POOLS: dict[str, list[Any]] = {
     "carcinoid_heart_disease": [(), (condition("E34.01"),)],
     "ecog": [None, finding(1), finding(3)],
     "liver_transplants": [(), (procedure(ago(900), ref="Procedure/lt", code="18027006"),)],
+    "unreadable_conditions": [
+        (),
+        (UnreadableCondition("Condition/x", "extrahepatic_metastases", "C7B.03", "bone", "bad"),),
+        (UnreadableCondition("Condition/y", "cirrhosis", "K74.60", "cirrhosis", "bad"),),
+    ],
 }
 
 
@@ -231,5 +239,5 @@ def test_reading_warnings_are_passed_through_with_their_reference() -> None:
 
 def test_results_name_the_set_version() -> None:
     for set_result in evaluate_all(make_inputs()).set_results:
-        assert set_result.criteria_set.version == "1.0.0"
+        assert set_result.criteria_set.version == "1.1.0"
         assert set_result.criteria_set.source

@@ -149,9 +149,6 @@ CONDITION_FAMILIES = [
             "C7B.03",
             "C7B.04",
             "C7B.09",
-            "C77.0",
-            "C77.2",
-            "C77.9",
             "C78.00",
             "C78.01",
             "C78.1",
@@ -165,6 +162,10 @@ CONDITION_FAMILIES = [
             "C79.51",
             "C79.9",
         )
+    ],
+    *[
+        pytest.param(code, "regional_node_metastases", id=f"{name(code)} regional nodes")
+        for code in ("C77.0", "C77.2", "C77.9")
     ],
     *[
         pytest.param(code, "liver_metastases", id=f"{name(code)} liver")

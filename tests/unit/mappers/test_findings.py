@@ -178,6 +178,7 @@ BOOLEAN_ASSESSMENTS = [
     ("primary-resectable", "primary_resectable"),
     ("primary-resected", "primary_resected"),
     ("refractory-hormonal-syndrome", "refractory_hormonal_syndrome"),
+    ("major-hepatectomy-planned", "major_hepatectomy_planned"),
 ]
 
 

@@ -1,0 +1,71 @@
+"""Code systems and how a coding is put in canonical form before it is matched.
+
+terminology.md (v1.1): interfaces also send the OID forms of LOINC, SNOMED CT and
+ICD-10-CM, which mean the same systems; ICD-10-CM codes match with or without the dot
+and in either case (``C7B.02`` = ``C7B02`` = ``c7b.02``); LOINC and SNOMED codes match
+exactly. :func:`canonical` turns a (system, code) pair into the form the code sets use,
+so every comparison stays an exact one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "ASSESSMENT_SYSTEM",
+    "ICD10CM",
+    "LOINC",
+    "NCIT",
+    "OID_SYSTEMS",
+    "SNOMED",
+    "UCUM",
+    "Code",
+    "canonical",
+    "codings_of",
+]
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+UCUM = "http://unitsofmeasure.org"
+NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+ASSESSMENT_SYSTEM = "https://nelm-cds.github.io/fhir/CodeSystem/nelm-assessment"
+
+Code = tuple[str, str]
+
+OID_SYSTEMS: Mapping[str, str] = MappingProxyType(
+    {
+        "urn:oid:2.16.840.1.113883.6.1": LOINC,
+        "urn:oid:2.16.840.1.113883.6.96": SNOMED,
+        "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
+    }
+)
+"""The OID form of each system → its canonical URI (terminology.md, v1.1)."""
+
+
+def canonical(system: str, code: str) -> Code:
+    """Return the canonical (system, code): OID systems by their URI, ICD-10-CM codes in
+    upper case with the dot after the category (``c7b02`` → ``C7B.02``)."""
+    system = OID_SYSTEMS.get(system, system)
+    if system == ICD10CM:
+        code = code.upper()
+        if "." not in code and len(code) > 3:
+            code = f"{code[:3]}.{code[3:]}"
+    return system, code
+
+
+def codings_of(concept: Any) -> Iterator[Code]:
+    """Yield the canonical (system, code) of every well-formed coding of a
+    CodeableConcept dict; malformed codings are skipped (the caller may report them)."""
+    if not isinstance(concept, dict):
+        return
+    codings = concept.get("coding")
+    if not isinstance(codings, list):
+        return
+    for coding in codings:
+        if isinstance(coding, dict):
+            system, code = coding.get("system"), coding.get("code")
+            if isinstance(system, str) and isinstance(code, str):
+                yield canonical(system, code)
