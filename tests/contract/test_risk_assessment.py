@@ -33,6 +33,7 @@ ASSESSMENT_CODES = {  # terminology.md, "The service's own assessment codes"
     "primary-resectable",
     "primary-resected",
     "refractory-hormonal-syndrome",
+    "major-hepatectomy-planned",  # v1.1
 }
 OUTCOME_CODES = {
     f"{set_id}-{status}"
@@ -248,7 +249,7 @@ def test_method_is_the_service_code_naming_each_set_and_version(
         (ASSESSMENT_SYSTEM, "nelm-eligibility")
     ]
     for set_id in SET_ORDER:
-        assert f"{set_id} 1.0.0" in method["text"]
+        assert f"{set_id} 1.1.0" in method["text"]
 
 
 def test_notes_state_the_mdt_role_then_the_result_notes_and_warnings(
@@ -300,7 +301,7 @@ CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "more evidence": lambda r: _criterion(r, 0, "low_grade")["evidence"].append(
         {"reference": "Observation/grade", "value": "G1"}
     ),
-    "criteria set version": lambda r: r["assessments"][2].update(version="1.1.0"),
+    "criteria set version": lambda r: r["assessments"][2].update(version="1.0.0"),
     "criterion status": lambda r: _criterion(r, 3, "fit_for_surgery").update(status="unknown"),
     "patient": lambda r: r.update(patient="Patient/someone-else"),
     "evaluation date": lambda r: r.update(evaluationDate="2026-11-23"),
