@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from service.criteria.inputs import EXCLUSION_INPUTS
 from service.criteria.rules.course import NEEDS_COURSE, NEEDS_ECOG
 from service.criteria.rules.extent import (
     NEEDS_BURDEN,
@@ -33,6 +34,7 @@ from service.criteria.rules.liver import NEEDS_FLR
 from service.criteria.rules.patient import NEEDS_BIRTH_DATE
 from service.criteria.rules.primary import NEEDS_RESECTABLE, NEEDS_RESECTION, NEEDS_RESECTION_DATE
 from service.criteria.rules.tumour import NEEDS_GRADE, NEEDS_KI67, NEEDS_SITE
+from service.criteria.unreadable import NEEDS_READABLE_STATUS
 
 __all__ = ["DATA_ITEMS", "DataItem", "item", "item_for_need"]
 
@@ -106,6 +108,11 @@ DATA_ITEMS: tuple[DataItem, ...] = (
     DataItem("platelets", "Platelet count (recent)", ("platelets",)),
     DataItem("ecog", "ECOG performance status", ("ecog",)),
     DataItem(
+        "condition-status",
+        "A readable clinical and verification status on the unreadable Condition",
+        ("unreadable_conditions", *EXCLUSION_INPUTS),
+    ),
+    DataItem(
         "mdt-liver-dominant-disease",
         "MDT judgement on liver-dominant disease with limited extrahepatic spread",
         judgement=True,
@@ -151,6 +158,7 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     ("platelet count from the last ", "platelets"),
     ("MDT decision on resecting G3", "mdt-g3-resection"),
     ("MDT decision on which primary", "mdt-which-primary"),
+    (NEEDS_READABLE_STATUS, "condition-status"),
 )
 
 

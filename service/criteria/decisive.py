@@ -34,16 +34,18 @@ from dataclasses import dataclass
 
 from service.criteria.catalogue import evaluation_order
 from service.criteria.data_items import DATA_ITEMS, DataItem, item, item_for_need
-from service.criteria.evaluator import Evaluation
+from service.criteria.evaluator import Evaluation, decide
 from service.criteria.hypotheticals import recordings
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.model import CriteriaSet, CriterionResult, EvaluationContext, SetResult
-from service.criteria.rules import RULES
 from service.criteria.status import SetStatus, Status, set_status
 
 __all__ = ["DecisiveData", "ItemImpact", "decisive_data"]
 
 _ORDER = {data_item.key: index for index, data_item in enumerate(DATA_ITEMS)}
+ASKED_ONLY = frozenset({"primary-resection-date", "mdt-which-primary", "condition-status"})
+"""Items the rules ask for when they apply (a resection, two primaries, an unreadable
+Condition are recorded), never candidates because a field is absent."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _asked(set_results: Iterable[SetResult]) -> dict[str, tuple[DataItem, list[t
 
 def _missing(data_item: DataItem, inputs: CriteriaInputs) -> bool:
     """Say whether the record holds nothing usable for the item (each field absent)."""
-    if data_item.judgement or data_item.key in ("primary-resection-date", "mdt-which-primary"):
+    if data_item.judgement or data_item.key in ASKED_ONLY:
         return False  # these are asked for by the rules when they apply, never by absence
     for name in data_item.fields:
         value = getattr(inputs, name, None)
@@ -171,7 +173,7 @@ class _WhatIf:
                 here = EvaluationContext(
                     context.inputs, context.config, context.set_results, dict(fresh)
                 )
-                fresh[criterion_id] = RULES[criterion.rule].function(criterion, here)
+                fresh[criterion_id] = decide(criterion, here)
             return fresh[criterion_id]
 
         results = tuple(

@@ -15,6 +15,7 @@ from service.criteria.config import EvaluationConfig
 from service.criteria.inputs import CriteriaInputs, Warning
 from service.criteria.model import (
     CriteriaSet,
+    Criterion,
     CriterionResult,
     EvaluationContext,
     SetResult,
@@ -24,7 +25,7 @@ from service.criteria.rules import RULES
 from service.criteria.status import SetStatus, Status, set_status
 from service.criteria.unreadable import guard_unreadable_exclusions
 
-__all__ = ["Evaluation", "evaluate", "evaluate_set"]
+__all__ = ["Evaluation", "decide", "evaluate", "evaluate_set"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,14 @@ def _summary(criteria_set: CriteriaSet, results: tuple[CriterionResult, ...]) ->
     )
 
 
+def decide(criterion: Criterion, context: EvaluationContext) -> CriterionResult:
+    """Return the criterion's result: its rule, then the unreadable-exclusion guard
+    (criteria.md §7; :mod:`service.criteria.unreadable`). Every evaluation, what-if
+    analyses included, decides a criterion through here."""
+    result = RULES[criterion.rule].function(criterion, context)
+    return guard_unreadable_exclusions(criterion, context, result)
+
+
 def evaluate_set(
     criteria_set: CriteriaSet,
     inputs: CriteriaInputs,
@@ -66,8 +75,7 @@ def evaluate_set(
     combining = [c for c in everything if RULES[c.rule].combines]
     for criterion in (*simple, *combining):
         context = EvaluationContext(inputs, config, set_results or {}, dict(decided))
-        result = RULES[criterion.rule].function(criterion, context)
-        decided[criterion.id] = guard_unreadable_exclusions(criterion, context, result)
+        decided[criterion.id] = decide(criterion, context)
     results = tuple(decided[c.id] for c in criteria_set.criteria)
     return SetResult(
         criteria_set,

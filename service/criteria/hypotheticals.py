@@ -164,6 +164,20 @@ def _disease_status(
     ]
 
 
+def _condition_status(
+    inputs: CriteriaInputs, config: EvaluationConfig, sets: tuple[CriteriaSet, ...]
+) -> list[dict[str, Any]]:
+    """Read the unreadable exclusion Conditions again: all present now, or all not."""
+    unreadable = inputs.unreadable_conditions
+    if not unreadable:
+        return []
+    present: dict[str, Any] = {"unreadable_conditions": ()}
+    for condition in unreadable:
+        current = present.get(condition.input, getattr(inputs, condition.input))
+        present[condition.input] = (*current, condition.as_present())
+    return [present, {"unreadable_conditions": ()}]
+
+
 _YES_NO = _finding((True, False))
 
 _BUILDERS: Mapping[str, tuple[str | None, Builder]] = MappingProxyType(
@@ -194,6 +208,7 @@ _BUILDERS: Mapping[str, tuple[str | None, Builder]] = MappingProxyType(
         "bilirubin": ("bilirubin", _bilirubin),
         "platelets": ("platelets", _measured("platelets", "10*9/L", "0", "1000")),
         "ecog": ("ecog", _ecog),
+        "condition-status": (None, _condition_status),
     }
 )
 

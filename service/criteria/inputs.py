@@ -18,6 +18,7 @@ from typing import Generic, Literal, TypeVar
 from service.criteria.values import DateSpan, Evidence, EvidenceValue, Interval
 
 __all__ = [
+    "EXCLUSION_INPUTS",
     "INPUT_NAMES",
     "ConditionFact",
     "CriteriaInputs",
@@ -154,6 +155,18 @@ class ProcedureFact:
     def evidence(self) -> Evidence:
         """Return the evidence entry: the procedure code and date."""
         return Evidence(self.reference, self.code, None, _date_text(self.date))
+
+
+EXCLUSION_INPUTS: tuple[str, ...] = (
+    "extrahepatic_metastases",
+    "regional_node_metastases",
+    "neuroendocrine_carcinoma",
+    "portal_hypertension_signs",
+    "carcinoid_heart_disease",
+    "cirrhosis",
+    "significant_liver_disease",
+)
+"""The inputs an :class:`UnreadableCondition` may stand for (exclusions, threshold raisers)."""
 
 
 @dataclass(frozen=True)

@@ -99,9 +99,9 @@ def _milan_ki67_note(inputs: CriteriaInputs, results: tuple[SetResult, ...]) -> 
         for item in result.results
     )
     ki67 = inputs.ki67
-    if low_grade_met and ki67 is not None and ki67.value is not None:
-        if ki67.value.all_above(TEN):
-            return MILAN_KI67_NOTE.format(value=ki67.value.display())
+    value = ki67.value if ki67 is not None else None
+    if low_grade_met and value is not None and value.all_above(TEN):
+        return MILAN_KI67_NOTE.format(value=value.display())
     return None
 
 

@@ -25,7 +25,10 @@ from service.criteria.rules import RULES
 from service.criteria.rules.common import unknown
 from service.criteria.status import Status
 
-__all__ = ["guard_unreadable_exclusions"]
+__all__ = ["NEEDS_READABLE_STATUS", "guard_unreadable_exclusions"]
+
+NEEDS_READABLE_STATUS = "a readable clinical and verification status on "
+"""How every ``needs`` text for an unreadable Condition begins (its reference follows)."""
 
 
 def _worst_case(context: EvaluationContext, relevant: list[UnreadableCondition]) -> Any:
@@ -56,10 +59,7 @@ def guard_unreadable_exclusions(
         criterion,
         f"{result.reason}; but {named}, and it could decide against this criterion if present",
         [
-            *(
-                f"a readable clinical and verification status on {u.reference} ({u.display})"
-                for u in relevant
-            ),
+            *(f"{NEEDS_READABLE_STATUS}{u.reference} ({u.display})" for u in relevant),
             *result.needs,
         ],
         [*result.evidence, *(u.as_present().evidence() for u in relevant)],

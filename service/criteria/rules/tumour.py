@@ -14,7 +14,7 @@ NEEDS_KI67 = "Ki-67 proliferation index (%) of the tumour"
 NEEDS_GRADE = "histological grade (G1/G2/G3)"
 NEEDS_SITE = "primary tumour site (Condition coded with the NET primary site)"
 NEEDS_G3_DECISION = "MDT decision on resecting G3 disease (003)"
-NEEDS_WHICH_PRIMARY = "MDT decision: which primary tumour the liver metastases arise from"
+NEEDS_WHICH_PRIMARY = "MDT decision on which primary tumour the liver metastases arise from"
 
 
 def when(span: DateSpan | None) -> str:

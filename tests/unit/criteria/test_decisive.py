@@ -202,6 +202,21 @@ def _measure(unit: str, values: list[Decimal]) -> list[Measurement]:
     return [Measurement("Observation/g", _day(), Interval.point(v), unit) for v in values]
 
 
+def _condition_readings(inputs: CriteriaInputs) -> list[dict[str, Any]]:
+    """Return the unreadable Conditions read again: each present or not, one at a time
+    and all together."""
+    unreadable = inputs.unreadable_conditions
+    readings: list[dict[str, Any]] = [{"unreadable_conditions": ()}] if unreadable else []
+    for chosen in [*([u] for u in unreadable), list(unreadable)]:
+        if not chosen:
+            continue
+        change: dict[str, Any] = {"unreadable_conditions": ()}
+        for u in chosen:
+            change[u.input] = (*change.get(u.input, getattr(inputs, u.input)), u.as_present())
+        readings.append(change)
+    return readings
+
+
 def grid(key: str, inputs: CriteriaInputs) -> list[dict[str, Any]]:
     """Return many recordings of ``key`` (written here, apart from the module's classes)."""
     found = lambda value: Finding("Observation/g", _day(), value, str(value))  # noqa: E731
@@ -252,6 +267,7 @@ def grid(key: str, inputs: CriteriaInputs) -> list[dict[str, Any]]:
             {"platelets": m} for m in _measure("10*9/L", [Decimal(v) for v in range(0, 400, 5)])
         ],
         "ecog": [{"ecog": found(v)} for v in range(6)],
+        "condition-status": _condition_readings(inputs),
     }
     return by_key.get(key, [])
 

@@ -110,7 +110,7 @@ def test_disagreeing_primaries_are_unknown_and_ask_the_mdt_which_one(
     assert refs(result) == [portal.reference, not_portal.reference]
     assert f"primary in {portal.site} ({portal.code}" in result.reason
     assert f"primary in {not_portal.site} ({not_portal.code}" in result.reason
-    assert result.needs == ("MDT decision: which primary tumour the liver metastases arise from",)
+    assert result.needs == ("MDT decision on which primary tumour the liver metastases arise from",)
 
 
 def test_a_rectal_primary_is_not_portal_drained_and_says_where_it_is() -> None:
