@@ -23,6 +23,7 @@ from .conftest import (
     map_resources,
     observation,
     point,
+    procedure,
     quantity,
 )
 
@@ -294,3 +295,70 @@ def test_a_condition_named_only_in_its_display_is_not_matched() -> None:
 def test_an_unrecognised_lab_is_not_read_as_any_input() -> None:
     inputs = map_resources(observation(BILI + "x", valueQuantity=quantity(1, "mg/dL")))
     assert inputs.bilirubin is None
+
+
+LOINC_OID = "urn:oid:2.16.840.1.113883.6.1"
+SNOMED_OID = "urn:oid:2.16.840.1.113883.6.96"
+ICD10CM_OID = "urn:oid:2.16.840.1.113883.6.90"
+
+
+def test_loinc_sent_as_its_oid_is_loinc() -> None:
+    inputs = map_resources(observation((LOINC_OID, KI67), valueQuantity=quantity(7, "%")))
+    assert inputs.ki67 is not None
+    assert inputs.ki67.value == point("7")
+
+
+@pytest.mark.parametrize(
+    ("code", "field"),
+    [
+        pytest.param((ICD10CM_OID, "C7B.03"), "extrahepatic_metastases", id="ICD-10-CM OID"),
+        pytest.param((SNOMED_OID, "19943007"), "cirrhosis", id="SNOMED CT OID"),
+        pytest.param("C7B03", "extrahepatic_metastases", id="dotless"),
+        pytest.param("c7b.03", "extrahepatic_metastases", id="lower case"),
+        pytest.param("c7b03", "extrahepatic_metastases", id="dotless lower case"),
+        pytest.param((ICD10CM_OID, "c7b03"), "extrahepatic_metastases", id="OID, dotless, lower"),
+        pytest.param("C7901", "extrahepatic_metastases", id="dotless prefix family C79.01"),
+        pytest.param("C772", "regional_node_metastases", id="dotless C77.2"),
+        pytest.param("K7460", "cirrhosis", id="dotless K74.60"),
+        pytest.param("k7160", "significant_liver_disease", id="dotless K71.x family"),
+    ],
+)
+def test_oid_systems_and_icd10cm_spellings_are_recognised(code: Any, field: str) -> None:
+    inputs = map_resources(condition(code))
+    assert [fact.reference for fact in getattr(inputs, field)] == ["Condition/c1"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("C7A012", id="dotless"),
+        pytest.param("c7a.012", id="lower case"),
+        pytest.param((ICD10CM_OID, "C7A.012"), id="OID"),
+    ],
+)
+def test_a_primary_site_in_any_icd10cm_spelling_says_where(code: Any) -> None:
+    inputs = map_resources(condition(code))
+    assert [(s.site, s.code) for s in inputs.primary_sites] == [("ileum", "C7A.012")]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param((LOINC, "29593-1 "), id="LOINC with a blank"),
+        pytest.param((LOINC_OID.upper(), KI67), id="OID in another case"),
+        pytest.param(("urn:oid:2.16.840.1.113883.6.1.1", KI67), id="another OID"),
+    ],
+)
+def test_loinc_codes_and_oids_still_match_exactly(code: Any) -> None:
+    inputs = map_resources(observation(code, valueQuantity=quantity(7, "%")))
+    assert inputs.ki67 is None
+
+
+def test_snomed_codes_match_exactly_and_are_not_case_folded() -> None:
+    inputs = map_resources(condition((SNOMED, "19943007 ")))
+    assert inputs.cirrhosis == ()
+
+
+def test_a_procedure_code_sent_with_the_snomed_oid_is_recognised() -> None:
+    inputs = map_resources(procedure((SNOMED_OID, "18027006"), id="lt"))
+    assert [p.reference for p in inputs.liver_transplants] == ["Procedure/lt"]
