@@ -22,7 +22,6 @@ from typing import Any
 from service.criteria.inputs import UnreadableCondition
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
 from service.criteria.rules import RULES
-from service.criteria.rules.common import unknown
 from service.criteria.status import Status
 
 __all__ = ["NEEDS_READABLE_STATUS", "guard_unreadable_exclusions"]
@@ -55,12 +54,13 @@ def guard_unreadable_exclusions(
     named = "; ".join(
         f"{u.reference} ({u.display}, {u.code}) cannot be read: {u.problem}" for u in relevant
     )
-    return unknown(
-        criterion,
+    # Built here rather than with ``unknown``: these texts name resources of the record,
+    # which must not pass through the seed-citation rewriting that ``unknown`` applies.
+    needs = (*(f"{NEEDS_READABLE_STATUS}{u.reference} ({u.display})" for u in relevant),)
+    return CriterionResult(
+        criterion.id,
+        Status.UNKNOWN,
         f"{result.reason}; but {named}, and it could decide against this criterion if present",
-        [
-            *(f"{NEEDS_READABLE_STATUS}{u.reference} ({u.display})" for u in relevant),
-            *result.needs,
-        ],
-        [*result.evidence, *(u.as_present().evidence() for u in relevant)],
+        (*result.evidence, *(u.as_present().evidence() for u in relevant)),
+        tuple(dict.fromkeys((*needs, *result.needs))),
     )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from service.criteria.inputs import Finding
+from service.criteria.sources import cite
 from service.criteria.status import Status
 from tests.unit.criteria.conftest import (
     MET,
@@ -33,7 +34,7 @@ GRADE_CRITERIA = [
     ("unos", "low_grade"),
     ("resection", "well_differentiated"),
 ]
-G3_DECISION = "MDT decision on resecting G3 disease (003)"
+G3_DECISION = cite("MDT decision on resecting G3 disease (003)")
 
 
 def for_criterion(criterion_id: str, transplant: Status) -> Status:

@@ -16,6 +16,7 @@ from service.criteria.notes import (
     FRILLING_II_NOTE,
     SUPPORT_NOTE,
 )
+from service.criteria.sources import cite
 from tests.unit.criteria.conftest import (
     condition,
     evaluate_all,
@@ -196,12 +197,14 @@ def test_the_poor_differentiation_note_is_shown_for_ki67_above_20_g3_or_nec(
     assert bool(notes) is shown
     if which is not None:
         assert which in notes[0]
-        assert "(004)" in notes[0]
+        assert cite("(004)") in notes[0]
 
 
 def milan_notes(**fields: Any) -> list[str]:
     """Return the notes on Milan-NET's Ki-67 < 10 % reading."""
-    return [n for n in notes_of(**fields) if n.startswith("Milan-NET as given by 003 and 004")]
+    return [
+        n for n in notes_of(**fields) if n.startswith(cite("Milan-NET as given by 003 and 004"))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -233,7 +236,7 @@ def test_the_milan_ki67_note_is_shown_when_low_grade_is_met_above_10(
     assert bool(notes) is shown
     if shown:
         assert "Ki-67 below 10 %" in notes[0]
-        assert "(003, 004)" in notes[0]
+        assert cite("(003, 004)") in notes[0]
 
 
 @pytest.mark.parametrize(
