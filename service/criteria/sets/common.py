@@ -63,8 +63,8 @@ NO_EXTRAHEPATIC_DISEASE = Criterion(
     source="001 Table 2 (Milan, ENETS, UNOS); 003 (LT section)",
     rationale=(
         "Transplantation cures only liver-confined disease; staging must exclude spread, "
-        "and regional lymph-node metastases count (001: removal of all extra-hepatic "
-        "tumor deposits)."
+        "and regional lymph-node metastases count: all extrahepatic tumour deposits must "
+        "have been removed."
     ),
 )
 
