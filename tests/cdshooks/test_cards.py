@@ -36,6 +36,26 @@ def demo_result(patient_id: str) -> dict[str, Any]:
     return evaluate_bundle(bundle, AT)
 
 
+def g3_unfit_result() -> dict[str, Any]:
+    """Return demo-g3 with a newer ECOG 3: every pathway closed.
+
+    Since criteria 1.1 a G3 NET without carcinoma leaves resection to the MDT, so demo-g3
+    alone is undecided for resection; the ECOG closes it (fit_for_surgery not met).
+    """
+    bundle = load_bundle_json((DEMO / "demo-g3.json").read_bytes())
+    ecog = {
+        "resourceType": "Observation",
+        "id": "demo-g3-ecog-3",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "89247-1"}]},
+        "subject": {"reference": "Patient/demo-g3"},
+        "effectiveDateTime": "2026-11-15",
+        "valueInteger": 3,
+    }
+    bundle["entry"].append({"resource": ecog})
+    return evaluate_bundle(bundle, AT)
+
+
 def with_statuses(result: dict[str, Any], **statuses: str) -> dict[str, Any]:
     """Return a copy of ``result`` with set statuses replaced (``milan_net="eligible"``)."""
     changed = copy.deepcopy(result)
@@ -58,9 +78,11 @@ def test_summary_names_eligible_transplant_sets_and_why_resection_is_closed() ->
 
 
 def test_summary_names_for_each_closed_pathway_the_finding_that_closes_most_sets() -> None:
+    # Ki-67 28 % closes all three transplant sets (the progression only some); since
+    # criteria 1.1 a G3 NET leaves resection to the MDT, so resection is undecided.
     summary = card_summary(demo_result("demo-g3"))
-    assert summary.startswith("Transplant: not eligible, ")
-    assert summary.endswith("Resection: not eligible, Ki-67 28 % exceeds 20 % (G3)")
+    assert summary.startswith("Transplant: not eligible, Ki-67 28 % exceeds 20 % (G3)")
+    assert " · Resection: undecided" in summary
     assert len(summary) < 140
 
 
@@ -85,7 +107,7 @@ def test_summary_has_no_finding_when_every_pathway_is_open() -> None:
 
 
 def test_a_long_finding_is_dropped_whole_never_cut_mid_phrase() -> None:
-    result = demo_result("demo-g3")
+    result = g3_unfit_result()
     for assessment in result["assessments"]:
         for criterion in assessment["criteria"]:
             if criterion["status"] == "not_met":
@@ -95,13 +117,14 @@ def test_a_long_finding_is_dropped_whole_never_cut_mid_phrase() -> None:
 
 
 def test_the_later_pathway_s_finding_is_dropped_before_the_first_one() -> None:
-    result = demo_result("demo-g3")
+    result = g3_unfit_result()
     resection = result["assessments"][3]
     for criterion in resection["criteria"]:
         if criterion["status"] == "not_met":
             criterion["reason"] = "a long but clinically worded reason " * 3
     summary = card_summary(result)
-    assert summary.startswith("Transplant: not eligible, disease progression recorded")
+    # the transplant finding (Ki-67 28 %, which also closes UNOS since criteria 1.1) stays
+    assert summary.startswith("Transplant: not eligible, Ki-67 28 % exceeds 20 % (G3)")
     assert summary.endswith(" · Resection: not eligible")
 
 
@@ -231,7 +254,7 @@ def test_detail_lists_what_to_record_once_ranked_as_the_result_ranks_it() -> Non
 
 
 def test_detail_has_nothing_to_record_when_every_set_is_decided() -> None:
-    result = demo_result("demo-g3")
+    result = g3_unfit_result()
     assert result["decisiveData"]["toRecord"] == []
     assert "To record" not in card_detail(result)
 
