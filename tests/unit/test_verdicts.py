@@ -32,8 +32,9 @@ def test_an_eligible_pathway_names_its_sets() -> None:
 
 
 def test_a_closed_pathway_names_the_finding_that_closes_most_sets_without_dates() -> None:
-    assert (
-        sentences("demo-g3")[1] == "Liver resection: not eligible — Ki-67 28 % exceeds 20 % (G3)."
+    # since criteria 1.1 a G3 NET closes transplantation and leaves resection to the MDT
+    assert sentences("demo-g3")[0] == (
+        "Liver transplantation: not eligible — Ki-67 28 % exceeds 20 % (G3)."
     )
     assert sentences("demo-resection")[0] == (
         "Liver transplantation: not eligible — age 65 years is 55 or older."
@@ -100,4 +101,4 @@ def test_the_risk_assessment_note_carries_the_same_ranking() -> None:
 
 
 def test_no_ranking_note_when_nothing_could_change_a_verdict() -> None:
-    assert to_record_text(demo("demo-g3")) is None
+    assert to_record_text(demo("demo-transplant")) is None
