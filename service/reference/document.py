@@ -163,7 +163,7 @@ def _criterion(
         met=rules.met,
         not_met=rules.not_met,
         unknown=rules.unknown,
-        rationale=criterion.rationale,
+        rationale=cite(criterion.rationale),
         source=cite(criterion.source),
         combines=tuple(criteria_set.criterion(part).label for part in criterion.parts),
     )
