@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from service.criteria import DEFAULT_SETS, EvaluationConfig
 from service.criteria.documentation import rule_text
-from service.criteria.sources import SOURCES, full_citation
+from service.criteria.sources import SOURCES, cite, full_citation
 from tests.pages.helpers import AT, Node, fhir_app, make_app, parse_html
 
 BARE_SEED = re.compile(r"\b00[0-4]\b")
@@ -94,7 +94,7 @@ def test_every_set_shows_its_version_pathway_and_every_criterion_with_its_rules(
             text = article.text()
             assert criterion.label in text
             rules = rule_text(criterion)
-            for rule in (rules.met, rules.not_met, rules.unknown, criterion.rationale):
+            for rule in (rules.met, rules.not_met, rules.unknown, cite(criterion.rationale)):
                 assert " ".join(rule.split()) in text
             for name in criterion.thresholds:
                 assert name.replace("_", " ").replace("ki67", "Ki-67").lower() in text.lower()

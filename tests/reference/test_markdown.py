@@ -8,7 +8,7 @@ from pathlib import Path
 
 from service.criteria import DEFAULT_SETS
 from service.criteria.documentation import rule_text
-from service.criteria.sources import SOURCES, full_citation
+from service.criteria.sources import SOURCES, cite, full_citation
 from service.reference import criteria_markdown, criteria_reference
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def test_the_document_shows_every_set_criterion_rule_and_citation() -> None:
         for criterion in criteria_set.criteria:
             assert f"### {criterion.label} (`{criterion.id}`)" in text
             rules = rule_text(criterion)
-            for rule in (rules.met, rules.not_met, rules.unknown, criterion.rationale):
+            for rule in (rules.met, rules.not_met, rules.unknown, cite(criterion.rationale)):
                 assert rule in text
     for seed in SOURCES:
         assert full_citation(seed, with_note=False) in text
