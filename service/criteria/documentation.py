@@ -95,8 +95,7 @@ _RULES: dict[str, CriterionRules] = {
         ),
         unknown=(
             "Neither Ki-67 nor grade recorded, or a Ki-67 that straddles {ki67_limit} or "
-            "cannot be read, with no grade to decide. Ki-67 wins over a disagreeing grade; "
-            "a Ki-67 in a pathology panel's component counts."
+            "cannot be read, with no grade to decide. Ki-67 wins over a disagreeing grade."
         ),
     ),
     "ki67_at_most_10": CriterionRules(

@@ -32,12 +32,14 @@ from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 
-from service.criteria.model import CriteriaSet
+from service.criteria.model import CriteriaSet, Criterion
+from service.criteria.rules.extent import REMNANT_CRITERION
 from service.criteria.sources import full_citation, seeds_in
 
 __all__ = [
     "DATA_ATTRIBUTES",
     "REGULATION",
+    "DEPENDENCY_READS",
     "DEVELOPER",
     "FUNDING",
     "INPUT_ATTRIBUTES",
@@ -108,6 +110,12 @@ INPUT_ATTRIBUTES: Mapping[str, tuple[str, str] | None] = MappingProxyType(
 """Every criteria input: the data attribute it falls under and how it is used, or
 ``None`` when it falls under none of (5)-(13). A test checks that every input is here."""
 
+DEPENDENCY_READS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"bilobar_unresectable": (REMNANT_CRITERION,)}
+)
+"""For a rule that reads another set's result (``depends_on_set``): the criteria of that
+set it reads. A rule not listed here is taken to read the whole set."""
+
 DEVELOPER = (
     "NELM-CDS open-source project: the criteria were translated from the cited reviews into "
     "the project's clinical specification (criteria.md, version 1.1) and implemented as "
@@ -168,21 +176,28 @@ class SourceAttributes:
 
 
 def _inputs_read(criteria_set: CriteriaSet, sets: Mapping[str, CriteriaSet]) -> set[str]:
-    """Return the inputs a set's criteria read, with those of every set they depend on
-    (a dependent criterion may read any criterion of that set)."""
-    seen: set[str] = set()
+    """Return the inputs a set's criteria read, with those of the criteria they read in
+    the sets they depend on (:data:`DEPENDENCY_READS`; the whole set when not listed)."""
     inputs: set[str] = set()
-    pending = [criteria_set]
+    seen: set[tuple[str, str]] = set()
+    pending: list[tuple[CriteriaSet, Criterion]] = [
+        (criteria_set, c) for c in (*criteria_set.criteria, *criteria_set.helpers)
+    ]
     while pending:
-        current = pending.pop()
-        if current.id in seen:
+        owner, criterion = pending.pop()
+        if (owner.id, criterion.id) in seen:
             continue
-        seen.add(current.id)
-        for criterion in (*current.criteria, *current.helpers):
-            inputs.update(criterion.inputs)
-            dependency = criterion.depends_on_set
-            if dependency is not None and dependency in sets:
-                pending.append(sets[dependency])
+        seen.add((owner.id, criterion.id))
+        inputs.update(criterion.inputs)
+        inputs.update(
+            part_input for part in criterion.parts for part_input in owner.criterion(part).inputs
+        )
+        dependency = sets.get(criterion.depends_on_set or "")
+        if dependency is None:
+            continue
+        everything = (*dependency.criteria, *dependency.helpers)
+        read = DEPENDENCY_READS.get(criterion.rule)
+        pending.extend((dependency, c) for c in everything if read is None or c.id in read)
     return inputs
 
 

@@ -83,11 +83,19 @@ def test_no_set_uses_race_ethnicity_language_sexual_orientation_gender_identity_
     assert [key for key in NEVER_USED if used[key]] == []
 
 
-def test_a_set_reading_another_sets_result_inherits_what_that_set_uses() -> None:
-    reads_resection = any(
-        c.depends_on_set == "resection" for c in (*SETS["unos"].criteria, *SETS["unos"].helpers)
-    )
-    assert uses("unos")["healthStatusAssessments"] is reads_resection
+def test_unos_reads_only_the_resection_remnant_so_it_does_not_use_the_ecog() -> None:
+    """bilobar_unresectable reads adequate_future_liver_remnant of the resection set
+    (criteria.md 1.1), not its fitness criterion."""
+    assert uses("unos")["healthStatusAssessments"] is False
+    attributes = source_attributes(SETS["unos"], DEFAULT_SETS)
+    assert attributes.data_use == source_attributes(SETS["milan-net"], DEFAULT_SETS).data_use
+
+
+def test_a_rule_not_saying_what_it_reads_of_another_set_inherits_the_whole_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("service.criteria.transparency.DEPENDENCY_READS", {})
+    assert uses("unos")["healthStatusAssessments"] is True
 
 
 def test_a_set_that_starts_reading_an_input_reports_it() -> None:
