@@ -32,6 +32,7 @@ from service.observability import configure_logging, install_request_logging
 from service.pages import PAGE_DEFAULTS
 from service.pages import criteria as criteria_page
 from service.pages import routes as pages
+from service.request_deadline import install_request_deadlines
 from service.settings import SOURCE_DEFAULTS, build_source, text_setting
 from service.smart import SMART_DEFAULTS
 from service.smart import routes as smart
@@ -121,6 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     add_readiness_check(app, "replay_store", state.store.check)
     shared_keys = StoredDocuments(state.store)
     install_request_logging(app)
+    install_request_deadlines(app)
     install_audit(app, key_dir=state_directory(app.config, app.instance_path), required=not demo)
     init_api_auth(app, demo=demo, shared_keys=shared_keys)
     app.register_blueprint(api.blueprint)

@@ -1,14 +1,24 @@
 """Run the app under gunicorn, the production WSGI server, with one set of settings.
 
 ``python -m service serve`` and the container (``gunicorn -c gunicorn.conf.py``) use
-the same :func:`gunicorn_settings`. Timeouts sit below a CDS client's: the service
-answers within its FHIR timeouts, and a worker stuck longer than ``timeout`` is
-replaced rather than left holding the request.
+the same :func:`gunicorn_settings`:
+
+- ``gthread`` workers with 4 threads, each accepting at most 4 connections at once
+  (``worker_connections``), so no keep-alive: a request waits in the kernel's queue for
+  a free worker, not behind a busy one's threads, so its FHIR deadline (15 s, 5 s for
+  hooks) bounds its answer, and no worker holds more than four requests (and their
+  posted Bundles) at a time;
+- ``timeout`` 20 s, above the FHIR deadlines: a stuck worker is replaced;
+- no control socket unless ``NELM_CDS_GUNICORN_CONTROL_SOCKET`` names one (by default
+  gunicorn would put one shared by every instance under ``~/.gunicorn``);
+- the configuration is checked before any worker starts: a bad setting stops the
+  server with one line naming it.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -26,22 +36,45 @@ def default_workers() -> int:
     return min(2 * (os.cpu_count() or 1) + 1, 8)
 
 
+THREADS = 4
+
+
+def check_configuration(server: Any = None) -> None:
+    """Build the app once before workers start; on a bad setting print one line naming
+    it and exit 2 (gunicorn's ``on_starting`` hook)."""
+    from service.settings import SettingError
+
+    try:
+        create_app()
+    except SettingError as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
 def gunicorn_settings(
     host: str | None = None, port: int | None = None, workers: int | None = None
 ) -> dict[str, Any]:
     """Return gunicorn's settings; host/port default to NELM_CDS_HOST/NELM_CDS_PORT."""
     host = host or os.environ.get("NELM_CDS_HOST", "127.0.0.1")
     port = port or int(os.environ.get("NELM_CDS_PORT", "8080"))
+    control_socket = os.environ.get("NELM_CDS_GUNICORN_CONTROL_SOCKET", "").strip()
     return {
         "bind": f"{host}:{port}",
         "workers": workers or int(os.environ.get("NELM_CDS_WORKERS", 0)) or default_workers(),
         "worker_class": "gthread",
-        "threads": 4,
+        "threads": THREADS,
+        "worker_connections": THREADS,
         "timeout": 20,
         "graceful_timeout": 10,
-        "keepalive": 5,
+        "keepalive": 0,  # every connection slot serves a request (see the module)
         "accesslog": None,  # the app writes its own JSON access lines, without PHI
         "errorlog": "-",
+        **(
+            {"control_socket": control_socket, "control_socket_disable": False}
+            if control_socket
+            else {"control_socket_disable": True}
+        ),
+        "on_starting": check_configuration,
     }
 
 

@@ -47,7 +47,13 @@ SOURCE_DEFAULTS: dict[str, Any] = {
     "FHIR_READ_TIMEOUT": 10.0,
     "FHIR_RETRIES": 2,
     "FHIR_ALLOW_HTTP": False,
+    "FHIR_DEADLINE_SECONDS": 15,
+    "CDS_DEADLINE_SECONDS": 5,
 }
+
+
+MAX_DEADLINE_SECONDS = 18
+"""A request's FHIR deadline stays below gunicorn's 20 s worker timeout."""
 
 
 class SettingError(ValueError):
@@ -114,6 +120,24 @@ def fhir_timeouts(config: Mapping[str, Any]) -> tuple[float, float]:
         number_setting(config, "FHIR_CONNECT_TIMEOUT", integer=False, zero_allowed=False),
         number_setting(config, "FHIR_READ_TIMEOUT", integer=False, zero_allowed=False),
     )
+
+
+def fhir_deadlines(config: Mapping[str, Any]) -> tuple[float, float]:
+    """Return the overall deadline for one request's FHIR work, in seconds: for the REST
+    API and the pages (``FHIR_DEADLINE_SECONDS``, 15), and for CDS Hooks calls
+    (``CDS_DEADLINE_SECONDS``, 5). Both stay below the server's 20 s worker timeout."""
+    found = []
+    for name in ("FHIR_DEADLINE_SECONDS", "CDS_DEADLINE_SECONDS"):
+        seconds = number_setting(
+            config, name, integer=False, zero_allowed=False, default=SOURCE_DEFAULTS[name]
+        )
+        if seconds > MAX_DEADLINE_SECONDS:
+            raise SettingError(
+                f"{setting_name(name)} must be at most {MAX_DEADLINE_SECONDS} s (the "
+                "server's worker timeout is 20 s)"
+            )
+        found.append(float(seconds))
+    return found[0], found[1]
 
 
 def allowlist_from(config: Mapping[str, Any]) -> Allowlist:

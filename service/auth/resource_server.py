@@ -168,6 +168,11 @@ class ApiTokenValidator:
             fetching=key_fetching(config, shared_keys),
             allow_discovery=True,
         )
+        if mode == "none" and issuers:
+            raise SettingError(
+                f"{setting_name('API_AUTH')}=none and {setting_name('API_ISSUERS')} are both "
+                "set: choose one (tokens from the issuers, or an open API)"
+            )
         if mode == "none":
             log.warning(
                 "NELM_CDS_API_AUTH=none: the REST API answers anyone who can reach it, "

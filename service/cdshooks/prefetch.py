@@ -8,19 +8,22 @@ What each prefetch value means (CDS Hooks 2.0, "Providing FHIR resources"):
 - **null**: the client has no data for it. Not missing data: nothing is fetched (for
   ``patient`` a bare Patient with only the id stands in, so age is unknown);
 - **an OperationOutcome** (the client's prefetch failed), a Bundle holding an error
-  OperationOutcome, or a Bundle with a ``next`` link (partial): treated as not
-  prefetched, so fetched;
+  OperationOutcome, a Bundle with a ``next`` link, or one with fewer entries than its
+  ``total`` (partial): treated as not prefetched, so fetched;
 - **a Bundle** (any type) or a single resource of the template's type: used as is;
-  OperationOutcome warnings in a Bundle become warnings of the result. A value of
-  another resource type, or a Patient that is not ``context.patientId``, is a malformed
-  request (400).
+  OperationOutcome warnings in a Bundle become warnings of the result. For
+  ``patient`` the Patient whose id is ``context.patientId`` is used (a lone Patient
+  without an id is taken to be it). A value of another resource type, or Patients none
+  of which is ``context.patientId``, is a malformed request (400).
 
 Missing keys are fetched concurrently by one :class:`~service.fhir.FhirClient` built for
 this request, only when ``fhirServer`` is on the configured allowlist: a hook request can
 never make the service send a token (or any request) elsewhere. When data is needed and
 cannot be had (no ``fhirServer``, not allowlisted, timeout, refused, error answer) the
-call fails with :class:`PrefetchUnavailableError`, HTTP 412. The token is used for this
-request only, and neither it nor the server's answers are logged.
+call fails with :class:`PrefetchUnavailableError`, HTTP 412, whose message says in
+words what went wrong and what the server's OperationOutcome said (also passed on under
+``outcome``); so does a fetch not done within ``CDS_DEADLINE_SECONDS``. The token is
+used for this request only, and neither it nor the server's answers are logged.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from service.cdshooks.request import HookRequest, HookRequestError
 from service.criteria.inputs import Warning
 from service.errors import ServiceError
 from service.fhir import Allowlist, BearerToken, FhirClient, FhirError
-from service.fhir.errors import FhirNotFoundError, FhirUrlNotAllowedError
+from service.fhir.deadline import in_this_context
+from service.fhir.errors import FhirNotFoundError, FhirUrlNotAllowedError, in_words
 from service.mappers.bundle import PatientRecord, record_from_resources
 from service.mappers.reading import Entry, make_entry
 
@@ -134,6 +138,9 @@ def _bundle_resources(key: str, bundle: Mapping[str, Any], resource_type: str) -
         elif resource.get("resourceType") == resource_type:
             full_url = entry.get("fullUrl")
             kept.append((resource, full_url if isinstance(full_url, str) else None))
+    total = bundle.get("total")
+    if isinstance(total, int) and not isinstance(total, bool) and total > len(kept):
+        return None  # fewer results than the client's search found: partial, so fetched
     return Prefetched(tuple(kept), tuple(notes))
 
 
@@ -166,10 +173,13 @@ def read_prefetched(
 
 
 def _the_patient(key: str, prefetched: Prefetched, patient_id: str) -> Prefetched:
-    """Keep the Patient that is ``patient_id`` (one without an id is taken to be it)."""
+    """Keep the Patient whose id is ``patient_id``; a lone Patient without an id is
+    taken to be it, never one without an id among others."""
     for resource, full_url in prefetched.resources:
-        if resource.get("id") in (patient_id, None):
+        if resource.get("id") == patient_id:
             return Prefetched(((resource, full_url),), prefetched.notes)
+    if len(prefetched.resources) == 1 and prefetched.resources[0][0].get("id") is None:
+        return Prefetched(prefetched.resources, prefetched.notes)
     if prefetched.resources:
         raise HookRequestError(
             f"prefetch.{key} is not the patient of context.patientId", field=f"prefetch.{key}"
@@ -219,23 +229,30 @@ def fetch_missing(
     keys = [t.key for t in templates]
     client = _client(request, settings)
     with client, ThreadPoolExecutor(len(templates), thread_name_prefix="cds-fetch") as pool:
-        futures = {t.key: pool.submit(_fetch_one, client, t, request.patient_id) for t in templates}
+        futures = {
+            t.key: pool.submit(in_this_context(_fetch_one), client, t, request.patient_id)
+            for t in templates
+        }
         results: dict[str, Prefetched] = {}
         for key, future in futures.items():
             error = future.exception()
             if error is None:
                 results[key] = future.result()
                 continue
-            log.warning("hook data unavailable for %s: %s", ",".join(keys), type(error).__name__)
+            shown = error.message if isinstance(error, FhirError) else type(error).__name__
+            log.warning("hook data unavailable for %s: %s", ",".join(keys), shown)
             if isinstance(error, FhirNotFoundError) and key == "patient":
                 raise PrefetchUnavailableError(
                     "the FHIR server has no Patient with the id of context.patientId",
                     details={"prefetch": keys},
                 ) from error
             if isinstance(error, FhirError):
+                details: dict[str, Any] = {"prefetch": keys}
+                if isinstance(error.outcome, dict):
+                    details["outcome"] = error.outcome
                 raise PrefetchUnavailableError(
-                    f"data could not be fetched from fhirServer ({error.message})",
-                    details={"prefetch": keys},
+                    f"data could not be fetched from fhirServer: {in_words(error)}",
+                    details=details,
                 ) from error
             raise error
     return results

@@ -1,13 +1,13 @@
 """A FHIR R4 REST client for one server: one ``requests.Session``, timeouts, retries.
 
-Every request has a ``(connect, read)`` timeout, ``Accept: application/fhir+json``, a
-response-size limit, and goes only to the client's base URL (checked against the
-allowlist when the client is built; redirects are never followed). 429/502/503/504 are
-retried a bounded number of times with exponential backoff, honouring ``Retry-After``
-up to ``max_retry_after`` seconds; a POST is retried only on 429/503, the two answers
-that say the request was not processed. Timeouts and connection errors are not
-retried: they fail at once with :class:`FhirUnavailableError`, so a hook answers in
-time. Failures raise the tree in :mod:`service.fhir.errors`.
+Every request goes only to the client's base URL (checked against the allowlist when the
+client is built) through :class:`~service.fhir.transport.Transport`: a ``(connect,
+read)`` timeout, ``Accept: application/fhir+json``, no redirects, a response-size
+limit, the retry policy of :mod:`service.fhir.retry` (429/502/503/504 with
+``Retry-After``, a reset connection once), and the request's overall deadline
+(:mod:`service.fhir.deadline`). Searches are read to their end and checked against
+``Bundle.total`` (:mod:`service.fhir.searching`); a short Observation search is tried
+again code by code. Failures raise the tree in :mod:`service.fhir.errors`.
 
 Logs name the interaction and status only (``GET Observation search -> 200``): never a
 token, an id, a query string or a response body.
@@ -15,14 +15,13 @@ token, an id, a query string or a response body.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode
 
 import requests
 
@@ -30,10 +29,12 @@ from service.fhir import answers
 from service.fhir.allowlist import Allowlist, parse_url, strip_query
 from service.fhir.answers import Answer, expect
 from service.fhir.auth import Auth
+from service.fhir.deadline import current_deadline, in_this_context
 from service.fhir.errors import (
+    FhirDeadlineError,
+    FhirIncompleteError,
     FhirInvalidResponseError,
     FhirNotFoundError,
-    FhirUnavailableError,
     FhirUrlNotAllowedError,
 )
 from service.fhir.queries import (
@@ -43,17 +44,15 @@ from service.fhir.queries import (
     observation_code_param,
     search_pairs,
 )
+from service.fhir.searching import Found, Searcher, narrowed, union
+from service.fhir.transport import FHIR_JSON, POOL_SIZE, Transport
 from service.mappers.bundle import PatientRecord
 from service.mappers.codes import DEFAULT_TERMINOLOGY, Terminology
 from service.mappers.reading import make_entry
 
 __all__ = ["FHIR_JSON", "CreateResult", "FhirClient"]
 
-FHIR_JSON = "application/fhir+json"
 PAGE_SIZE = 200
-_RETRY_IDEMPOTENT = frozenset({429, 502, 503, 504})
-_RETRY_POST = frozenset({429, 503})
-_CHUNK = 64 * 1024
 _log = logging.getLogger(__name__)
 
 
@@ -74,8 +73,9 @@ class FhirClient:
     many times a retryable answer is retried (so at most ``retries + 1`` requests).
     ``max_pages`` bounds how many Bundle pages a search reads; ``max_response_bytes``
     bounds each answer. ``session`` lets the caller share or instrument a session; the
-    client closes only a session it created. ``sleep`` is how the client waits before a
-    retry (tests pass a recorder). Thread-safe for concurrent calls.
+    client closes only a session it created (and mounts its own adapter on it). ``sleep``
+    is how the client waits before a retry (tests pass a recorder). Thread-safe for
+    concurrent calls.
 
     Raises :class:`FhirUrlNotAllowedError` at construction, before any request, when
     ``base_url`` is not on the allowlist.
@@ -106,19 +106,28 @@ class FhirClient:
         self._base = allowlist.check(base_url)
         self._allow_http = allowlist.allow_http
         self.base_url = str(self._base)
-        self._auth = auth
-        self._timeout = (float(connect), float(read))
-        self._retries = retries
-        self._backoff = backoff
-        self._max_retry_after = max_retry_after
-        self._max_pages = max_pages
-        self._max_bytes = max_response_bytes
         self._session = session or requests.Session()
         self._owns_session = session is None
-        self._sleep = sleep
-        # One pool for the life of the client: starting threads per fetch costs time
-        # on every patient, and the four requests of a fetch need four workers.
-        self._fetch_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fhir-fetch")
+        self._transport = Transport(
+            self._session,
+            auth=auth,
+            base_url=self.base_url,
+            timeout=(float(connect), float(read)),
+            retries=retries,
+            backoff=backoff,
+            max_retry_after=max_retry_after,
+            max_response_bytes=max_response_bytes,
+            sleep=sleep,
+        )
+        self._searcher = Searcher(
+            self._request, self._base, allow_http=self._allow_http, max_pages=max_pages
+        )
+        # One pool for the life of the client (starting threads per fetch costs time on
+        # every patient), large enough that concurrent requests do not queue behind a
+        # slow one: each task ends by its own request's deadline.
+        self._fetch_pool = ThreadPoolExecutor(
+            max_workers=POOL_SIZE, thread_name_prefix="fhir-fetch"
+        )
 
     def __repr__(self) -> str:
         return f"FhirClient({self.base_url!r})"
@@ -173,9 +182,11 @@ class FhirClient:
         :class:`FhirInvalidResponseError` when a ``next`` link leaves the base URL (it
         is not called) or there are more than ``max_pages`` pages: partial results are
         never returned as if complete.
+        A server whose results fall short of its ``Bundle.total`` is asked again one
+        ``code`` at a time; if that does not complete them, :class:`FhirIncompleteError`.
         """
-        entries, _ = self._search_entries(resource_type, search_pairs(params), strict=strict)
-        return [entry["resource"] for entry in entries]
+        found = self._complete(resource_type, search_pairs(params), strict=strict)
+        return [entry["resource"] for entry in found.entries]
 
     def search_pages(
         self, resource_type: str, params: SearchParams | None = None
@@ -186,15 +197,7 @@ class FhirClient:
         ``next`` links are followed under the same rules as :meth:`search` (never outside
         the base URL); ``max_pages`` does not apply, the caller decides when to stop.
         """
-        url: str | None = f"{self.base_url}/{check_type(resource_type)}"
-        label = f"GET {resource_type} search"
-        query: list[tuple[str, str]] | None = search_pairs(params)
-        while url is not None:
-            answer = self._request("GET", url, label, params=query)
-            bundle = expect(answer, "Bundle", label, strip_query(url))
-            entries, _ = answers.search_page(bundle)
-            yield [entry["resource"] for entry in entries]
-            url, query = self._next_url(bundle, label), None
+        yield from self._searcher.pages(resource_type, search_pairs(params))
 
     def delete(self, resource_type: str, resource_id: str) -> None:
         """DELETE ``[base]/{type}/{id}``; a resource already gone is not an error.
@@ -283,73 +286,64 @@ class FhirClient:
         for params in searches.values():
             params.append(("_count", str(PAGE_SIZE)))
         pool = self._fetch_pool
-        patient_future = pool.submit(self.read, "Patient", patient_id)
+        patient_future = pool.submit(in_this_context(self.read), "Patient", patient_id)
         search_futures = {
-            name: pool.submit(self._search_entries, name, params)
+            name: pool.submit(in_this_context(self._complete), name, params)
             for name, params in searches.items()
         }
         futures: list[Future[Any]] = [patient_future, *search_futures.values()]
-        wait(futures)
+        self._wait(futures)
         for future in futures:
             error = future.exception()
             if error is not None:
                 raise error
         patient = make_entry(patient_future.result(), f"{self.base_url}/Patient/{patient_id}", 0)
+        found = {name: f.result() for name, f in search_futures.items()}
         return answers.patient_record(
-            patient, {name: f.result() for name, f in search_futures.items()}
+            patient, {name: (f.entries, f.notes) for name, f in found.items()}
         )
 
-    # ---- paging -------------------------------------------------------------------
+    def _wait(self, futures: list[Future[Any]]) -> None:
+        """Wait for ``futures`` until the deadline, if one is open; past it, cancel
+        what has not started and raise (what runs ends by itself at the deadline)."""
+        deadline = current_deadline()
+        _, pending = wait(futures, timeout=deadline.remaining() + 0.05 if deadline else None)
+        if pending and deadline is not None:
+            for future in pending:
+                future.cancel()
+            raise FhirDeadlineError(
+                f"the FHIR searches were not done within the {deadline.seconds:g} s deadline",
+                seconds=deadline.seconds,
+            )
 
-    def _search_entries(
+    # ---- searches -----------------------------------------------------------------
+
+    def _complete(
         self, resource_type: str, params: list[tuple[str, str]], *, strict: bool = False
-    ) -> tuple[list[dict[str, Any]], list[str]]:
-        """Return the match/include entries of every page, and the server's notes."""
-        url: str | None = f"{self.base_url}/{check_type(resource_type)}"
-        label = f"GET {resource_type} search"
-        headers = {"Prefer": "handling=strict"} if strict else {}
-        query: list[tuple[str, str]] | None = params
-        entries: list[dict[str, Any]] = []
-        notes: list[str] = []
-        pages = 0
-        while url is not None:
-            if pages == self._max_pages:
-                raise FhirInvalidResponseError(
-                    f"{label}: more than {self._max_pages} pages; results would be partial",
-                    url=strip_query(url),
+    ) -> Found:
+        """Return a search's entries, complete: when the server's results fall short of
+        its ``Bundle.total``, ask again one ``code`` at a time (concurrently)."""
+        try:
+            return self._searcher.entries(resource_type, params, strict=strict)
+        except FhirIncompleteError as short:
+            parts = narrowed(params)
+            if not parts:
+                raise
+            _log.warning("%s; searching code by code", short.message)
+            futures = [
+                self._fetch_pool.submit(
+                    in_this_context(self._searcher.entries), resource_type, part, strict=strict
                 )
-            answer = self._request("GET", url, label, params=query, headers=headers)
-            bundle = expect(answer, "Bundle", label, strip_query(url))
-            pages += 1
-            page_entries, page_notes = answers.search_page(bundle)
-            entries.extend(page_entries)
-            notes.extend(page_notes)
-            url, query = self._next_url(bundle, label), None
-        return entries, notes
-
-    def _next_url(self, bundle: dict[str, Any], label: str) -> str | None:
-        links = bundle.get("link")
-        if not isinstance(links, list):
-            return None
-        for link in links:
-            if isinstance(link, dict) and link.get("relation") == "next":
-                target = link.get("url")
-                if not isinstance(target, str) or not target:
-                    raise FhirInvalidResponseError(f"{label}: a next link has no URL")
-                absolute = urljoin(self.base_url + "/", target)
-                try:
-                    inside = self._base.contains(
-                        parse_url(absolute, base=False, allow_http=self._allow_http)
-                    )
-                except FhirUrlNotAllowedError:
-                    inside = False
-                if not inside:
-                    raise FhirInvalidResponseError(
-                        f"{label}: a next link leaves the base URL; not followed",
-                        url=strip_query(absolute),
-                    )
-                return absolute
-        return None
+                for part in parts
+            ]
+            self._wait(futures)
+            try:
+                return union([future.result() for future in futures])
+            except FhirIncompleteError as still:
+                raise FhirIncompleteError(
+                    f"{short.message}, and searching code by code did not complete it",
+                    url=still.url,
+                ) from still
 
     # ---- transport ----------------------------------------------------------------
 
@@ -366,92 +360,6 @@ class FhirClient:
         where = strip_query(url)
         if not self._base.contains(parse_url(url, base=False, allow_http=self._allow_http)):
             raise FhirUrlNotAllowedError(f"{label}: the URL is outside the base URL", url=where)
-        data = None if body is None else json.dumps(body, default=answers.json_default).encode()
-        retry_on = _RETRY_POST if method == "POST" else _RETRY_IDEMPOTENT
-        for attempt in range(self._retries + 1):
-            sent = {"Accept": FHIR_JSON, **(headers or {})}
-            if self._auth is not None:
-                sent["Authorization"] = self._auth.authorization(self.base_url)
-            started = time.monotonic()
-            try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=sent,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                    stream=True,
-                )
-            except requests.Timeout as exc:
-                raise FhirUnavailableError(
-                    f"{label}: timed out", url=where, timed_out=True
-                ) from exc
-            except requests.RequestException as exc:
-                raise FhirUnavailableError(f"{label}: connection failed", url=where) from exc
-            with response:
-                status = response.status_code
-                elapsed = (time.monotonic() - started) * 1000
-                _log.debug("%s -> %s (%.0f ms, attempt %d)", label, status, elapsed, attempt + 1)
-                if status in retry_on and attempt < self._retries:
-                    delay = self._delay(response.headers.get("Retry-After"), attempt)
-                    _log.info("%s -> %s; retrying in %.2f s", label, status, delay)
-                    self._sleep(delay)
-                    continue
-                return self._answer(response, label, where)
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _delay(self, header: str | None, attempt: int) -> float:
-        asked = answers.retry_after(header, time.time())
-        delay = asked if asked is not None else self._backoff * 2**attempt
-        return min(delay, self._max_retry_after)
-
-    def _answer(self, response: requests.Response, label: str, where: str) -> Answer:
-        status = response.status_code
-        if 300 <= status < 400:
-            raise FhirInvalidResponseError(
-                f"{label}: redirect ({status}) not followed", url=where, status=status
-            )
-        raw = self._read(response, label, where)
-        if status >= 400:
-            body = None
-            if raw is not None:
-                try:
-                    body = answers.parse_resource(raw, label, where, status)
-                except FhirInvalidResponseError:
-                    body = None  # an error page in HTML: the status says enough
-            if status in (401, 403) and self._auth is not None:
-                self._auth.invalidate()
-            raise answers.error_for(status, label, where, body)
-        if raw is None:
-            raise FhirInvalidResponseError(
-                f"{label}: the answer is larger than {self._max_bytes} bytes",
-                url=where,
-                status=status,
-            )
-        parsed = answers.parse_resource(raw, label, where, status) if raw.strip() else None
-        return Answer(status, response.headers, parsed)
-
-    def _read(self, response: requests.Response, label: str, where: str) -> bytes | None:
-        """Return the body, or ``None`` if it is larger than ``max_response_bytes``."""
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_content(chunk_size=_CHUNK):
-                size += len(chunk)
-                if size > self._max_bytes:
-                    return None
-                chunks.append(chunk)
-        except requests.ConnectionError as exc:
-            # requests reports a read timeout while streaming as a ConnectionError
-            timed_out = "timed out" in str(exc).lower()
-            raise FhirUnavailableError(
-                f"{label}: the answer was cut off", url=where, timed_out=timed_out
-            ) from exc
-        except requests.RequestException as exc:
-            raise FhirUnavailableError(f"{label}: the answer was cut off", url=where) from exc
-        return b"".join(chunks)
+        return self._transport.request(
+            method, url, label, where, params=params, body=body, headers=headers
+        )

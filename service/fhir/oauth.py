@@ -27,8 +27,10 @@ from typing import Any
 import requests
 
 from service.fhir.allowlist import Allowlist, parse_url, strip_query
+from service.fhir.deadline import current_deadline
 from service.fhir.errors import (
     FhirAuthError,
+    FhirDeadlineError,
     FhirInvalidResponseError,
     FhirTokenRefusedError,
     FhirUnavailableError,
@@ -168,11 +170,20 @@ def authorization_server_call(
 ) -> dict[str, Any]:
     """Call an OAuth authorization server (token endpoint, SMART configuration).
 
-    No redirects, a (connect, read) timeout, at most 64 KiB read; answers map to the
+    No redirects, a (connect, read) timeout (shortened to the request's deadline, if
+    one is open), at most 64 KiB read; answers map to the
     FHIR error tree (timeouts are marked ``timed_out``; a 400/401/403 keeps the OAuth
     ``error`` code). A ``session`` of ``None`` uses a one-off session.
     """
     where = strip_query(url)
+    deadline = current_deadline()
+    if deadline is not None:
+        if deadline.expired():
+            raise FhirDeadlineError(
+                "no time left to call the authorization server", seconds=deadline.seconds, url=where
+            )
+        left = deadline.remaining()
+        timeout = (min(timeout[0], left), min(timeout[1], left))
     http = session or requests.Session()
     try:
         response = http.request(
