@@ -86,6 +86,7 @@ def observation(number: int, code: str) -> dict[str, Any]:
 
 BILIRUBIN, PLATELETS = "1975-2", "777-3"
 ALL = [observation(1, BILIRUBIN), observation(2, BILIRUBIN), observation(3, PLATELETS)]
+BOTH_CODES = f"{LOINC}|{BILIRUBIN},{LOINC}|{PLATELETS}"
 
 
 def searchset(resources: list[dict[str, Any]], total: int) -> dict[str, Any]:
@@ -121,18 +122,17 @@ def short_server(*, narrowed_complete: bool) -> Any:
 def test_a_short_search_is_completed_code_by_code(server: ScriptedServer) -> None:
     server.answer = short_server(narrowed_complete=True)
     with client_for(server) as client:
-        found = client.search(
-            "Observation", [("patient", "p1"), ("code", f"{LOINC}|{BILIRUBIN},{LOINC}|{PLATELETS}")]
-        )
+        found = client.search("Observation", [("patient", "p1"), ("code", BOTH_CODES)])
     assert sorted(r["id"] for r in found) == ["o1", "o2", "o3"]
 
 
 def test_a_search_that_stays_short_is_an_error(server: ScriptedServer) -> None:
     server.answer = short_server(narrowed_complete=False)
-    with client_for(server) as client, pytest.raises(FhirIncompleteError, match="announced 3 results but delivered 1"):
-        client.search(
-            "Observation", [("patient", "p1"), ("code", f"{LOINC}|{BILIRUBIN},{LOINC}|{PLATELETS}")]
-        )
+    with (
+        client_for(server) as client,
+        pytest.raises(FhirIncompleteError, match="announced 3 results but delivered 1"),
+    ):
+        client.search("Observation", [("patient", "p1"), ("code", BOTH_CODES)])
 
 
 def test_a_short_search_without_a_code_list_is_an_error_at_once(server: ScriptedServer) -> None:
