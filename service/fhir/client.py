@@ -342,6 +342,8 @@ class FhirClient:
             except FhirIncompleteError as still:
                 raise FhirIncompleteError(
                     f"{short.message}, and searching code by code did not complete it",
+                    announced=short.announced,
+                    delivered=short.delivered,
                     url=still.url,
                 ) from still
 

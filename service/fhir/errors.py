@@ -128,7 +128,15 @@ class FhirInvalidResponseError(FhirError):
 
 class FhirIncompleteError(FhirInvalidResponseError):
     """A search delivered fewer results than the ``Bundle.total`` the server announced,
-    and the missing ones could not be fetched: the data would be partial."""
+    and the missing ones could not be fetched: the data would be partial.
+    ``announced`` and ``delivered`` are the two counts."""
+
+    def __init__(
+        self, message: str, *, announced: int, delivered: int, url: str | None = None
+    ) -> None:
+        super().__init__(message, url=url)
+        self.announced = announced
+        self.delivered = delivered
 
 
 class FhirOperationOutcomeError(FhirError):

@@ -104,6 +104,8 @@ class Searcher:
         if total is not None and matched < total:
             raise FhirIncompleteError(
                 f"{label} announced {total} results but delivered {matched}",
+                announced=total,
+                delivered=matched,
                 url=f"{self._base}/{resource_type}",
             )
         return found
