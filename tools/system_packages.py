@@ -2,8 +2,10 @@
 
 ``python3 manage.py test`` calls :func:`ensure_commands` before the tests, so a fresh
 Debian machine gets them with nothing installed but Python: ``redis-server`` (the
-replay-cache tests run a real Redis) and ``docker-compose`` (validates
-docker-compose.yml without a Docker engine). Missing ones are installed in one
+replay-cache tests run a real Redis), ``docker-compose`` (validates
+docker-compose.yml without a Docker engine), ``chromium`` (browser tests) and
+``pdftotext``/``pdfinfo`` from ``poppler-utils`` (the printed clinician page is read back
+page by page). Missing ones are installed in one
 ``apt-get install`` as root, with a ``policy-rc.d`` that keeps package services from
 starting. Elsewhere it says what to install and the tests needing it fail clearly.
 """
@@ -22,6 +24,7 @@ TEST_TOOLS: Mapping[str, str] = {
     "redis-server": "redis-server",
     "docker-compose": "docker-compose",
     "chromium": "chromium",
+    "pdftotext": "poppler-utils",
 }
 """Command → Debian package providing it."""
 

@@ -108,6 +108,9 @@ class TimeSeriesChart:
     unit: str
     thresholds: tuple[Threshold, ...] = ()
     windows: tuple[Window, ...] = ()
+    categories: tuple[str, ...] = ()
+    """For a categorical series: the category names, bottom to top; a point's value is
+    the index of its category (e.g. progressing 0, stable 1, responding 2)."""
 
 
 Chart = BarChart | StackedBarChart | TimeSeriesChart

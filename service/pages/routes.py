@@ -1,10 +1,12 @@
 """The ``pages`` blueprint: the clinician page of one patient's evaluation.
 
-``GET /patients/<patient_id>/evaluation`` (``?at=YYYY-MM-DD``, ``?token=``) renders the
-four criteria sets side by side (stacked in a narrow EHR side panel, one after another
-when printed), every criterion with its status, reason, evidence and what to record,
-then the notes and data warnings. Plain HTML and one stylesheet served from this
-blueprint; no script, no external URL. Who may open it: :mod:`service.pages.access`.
+``GET /patients/<patient_id>/evaluation`` (``?at=YYYY-MM-DD``, ``?token=``) renders, in
+reading order: the patient's identity (repeated on every printed page), one sentence per
+pathway, what would change the verdict, the criteria matrix (each criterion once, sets
+as columns, details expandable), the timelines of Ki-67, bilirubin, platelets and disease
+status (SVG drawn on the server, with their values as tables), notes and data warnings
+(:mod:`service.pages.view`). Plain HTML and stylesheets served from this blueprint; no
+script, no external URL. Who may open it: :mod:`service.pages.access`.
 
 Errors on these routes are HTML pages, not JSON: 400 bad parameter, 401 no access (a
 page that says how to open it from the EHR and names no patient), 404 unknown patient,
@@ -25,13 +27,14 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from service.app_services import evaluation_config, terminology
-from service.engine import evaluate_record
+from service.engine import run_evaluation
 from service.errors import ServiceError
 from service.pages.access import PageUnauthorizedError, record_reader
 from service.pages.links import PAGE_LINK_DEFAULTS, PageLinks
 from service.pages.view import page_view
 from service.public_url import public_base_url
 from service.query_params import checked_patient_id, evaluation_date_param
+from service.result_json import evaluation_to_json
 from service.sources import DemoSource
 
 __all__ = ["PAGE_DEFAULTS", "blueprint", "init_app"]
@@ -81,10 +84,15 @@ def evaluation(patient_id: str) -> ResponseReturnValue:
     reader = record_reader(patient_id, codes)
     at = evaluation_date_param()
     checked_patient_id(patient_id)
-    result = evaluate_record(
-        reader.fetch(patient_id), at, config=evaluation_config(), terminology=codes
+    record = reader.fetch(patient_id)
+    evaluation = run_evaluation(record, at, config=evaluation_config(), terminology=codes)
+    view = page_view(
+        evaluation_to_json(evaluation),
+        record=record,
+        evaluation=evaluation,
+        terminology=codes,
+        fhir_base=reader.fhir_base,
     )
-    view = page_view(result, fhir_base=reader.fhir_base)
     return render_template(
         "pages/evaluation.html",
         view=view,

@@ -1,28 +1,49 @@
-"""What the clinician page shows, built from the JSON evaluation result (interfaces.md §1).
+"""What the clinician page shows, prepared from the result and the patient's record.
 
-Pure functions, no Flask: the templates only lay out what is prepared here. Every
-string that comes from the record stays a plain string; the templates escape it.
+Pure functions, no Flask: the templates only lay out what is prepared here. In reading
+order: who (:mod:`~service.pages.identity`); each pathway's verdict in one sentence
+(:mod:`service.verdicts`); what would change the verdict (the result's ``decisiveData``);
+the criteria matrix (:mod:`~service.pages.matrix`); the timelines
+(:mod:`~service.pages.timelines`); notes and data warnings. Every string from the record
+stays a plain string (the templates escape it); the only markup handed over is the SVG
+of the charts, which :mod:`service.charts` writes itself, escaping every text.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.criteria import DEFAULT_SETS, CriteriaSet
+from markupsafe import Markup
+
+from service.charts import render_svg
+from service.criteria import Evaluation
+from service.criteria.inputs import ConditionFact, ProcedureFact
 from service.criteria.notes import SUPPORT_NOTE
 from service.criteria.sources import cite
+from service.mappers import PatientRecord, Terminology
+from service.pages.evidence import EvidenceReader, reference_href
+from service.pages.identity import PatientIdentity, patient_identity
+from service.pages.matrix import Matrix, matrix
+from service.pages.timelines import TimelineRow, timelines
+from service.verdicts import (
+    SET_NAMES,
+    STATUS_WORDS,
+    DecisiveItem,
+    PathwayVerdict,
+    clinical_text,
+    decisive_items,
+    join_names,
+    pathway_verdicts,
+)
 
 __all__ = [
-    "CRITERION_STATUS_TEXT",
-    "SET_STATUS_TEXT",
-    "CriterionView",
-    "EvidenceView",
+    "ItemView",
     "PageView",
-    "SetView",
+    "SetBadge",
+    "TimelineView",
+    "VerdictView",
     "WarningView",
     "page_view",
     "reference_href",
@@ -31,73 +52,53 @@ __all__ = [
 SET_STATUS_TEXT: Mapping[str, str] = {
     "eligible": "Eligible",
     "ineligible": "Not eligible",
-    "indeterminate": "Indeterminate",
+    "indeterminate": "Undecided",
 }
-CRITERION_STATUS_TEXT: Mapping[str, str] = {
-    "met": "Met",
-    "not_met": "Not met",
-    "unknown": "Unknown",
-}
-SHORT_NAMES: Mapping[str, str] = {
-    "milan-net": "Milan-NET",
-    "enets": "ENETS",
-    "unos": "UNOS",
-    "resection": "Resection",
-}
-PATHWAY_TEXT: Mapping[str, str] = {
-    "transplant": "Liver transplantation",
-    "resection": "Hepatic resection",
-}
-UNIT_TEXT: Mapping[str, str] = {"a": "years", "10*9/L": "×10⁹/L", "10*3/uL": "×10³/µL"}
-"""UCUM codes shown in clinical notation; any other unit is shown as it is."""
-
-_SETS: Mapping[str, CriteriaSet] = {s.id: s for s in DEFAULT_SETS}
-_REFERENCE = re.compile(r"[A-Z][A-Za-z]{0,63}/[A-Za-z0-9\-.]{1,64}")
-_DAY = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")
 
 
 @dataclass(frozen=True)
-class EvidenceView:
-    """One piece of evidence: the value with its unit, its date, and its resource."""
-
-    reference: str
-    href: str | None
-    value: str | None
-    date: str | None
-    day: str | None
-    """The day part of ``date`` (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``), if it has one."""
-
-
-@dataclass(frozen=True)
-class CriterionView:
-    """One criterion's result, with its label from the criteria set."""
-
-    id: str
-    label: str
-    status: str
-    status_text: str
-    reason: str
-    evidence: tuple[EvidenceView, ...]
-    needs: tuple[str, ...]
-    source: str | None
-
-
-@dataclass(frozen=True)
-class SetView:
-    """One criteria set's result."""
+class SetBadge:
+    """A criteria set's name, version and status."""
 
     id: str
     name: str
-    title: str
-    pathway: str
-    pathway_text: str
     version: str
     status: str
     status_text: str
-    summary: str
-    counts: str
-    criteria: tuple[CriterionView, ...]
-    source: str | None
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    """One pathway: its status, the sentence that says why, and its sets."""
+
+    pathway: str
+    name: str
+    status: str
+    status_text: str
+    sentence: str
+    because: str
+    """The sentence after the verdict: the deciding finding or the next step."""
+    sets: tuple[SetBadge, ...]
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One data item of the ranked list, with the sets it bears on, in words."""
+
+    key: str
+    label: str
+    could_change: str
+    decides: str
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """A timeline: its chart (SVG) when anything can be drawn, and its table rows."""
+
+    key: str
+    title: str
+    svg: Markup | None
+    rows: tuple[TimelineRow, ...]
 
 
 @dataclass(frozen=True)
@@ -114,118 +115,117 @@ class PageView:
     """Everything the evaluation page shows."""
 
     patient: str
+    identity: PatientIdentity | None
     evaluation_date: str
     engine_name: str
     engine_version: str
-    sets: tuple[SetView, ...]
-    to_record: tuple[str, ...]
-    """What to record to decide the unknown criteria, each need once, in page order."""
+    verdicts: tuple[VerdictView, ...]
+    sets: tuple[SetBadge, ...]
+    to_record: tuple[ItemView, ...]
+    mdt_decisions: tuple[ItemView, ...]
+    would_not_change: tuple[ItemView, ...]
+    matrix: Matrix
+    timelines: tuple[TimelineView, ...]
     notes: tuple[str, ...]
     warnings: tuple[WarningView, ...]
     fhir_base: str | None
 
 
-def reference_href(fhir_base: str | None, reference: object) -> str | None:
-    """Return ``<fhir_base>/<reference>`` for a plain ``Type/id`` reference when a FHIR
-    base is known; ``None`` otherwise (the page then shows the reference as text)."""
-    if not fhir_base or not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
-        return None
-    return f"{fhir_base.rstrip('/')}/{reference}"
+def _names(set_ids: Sequence[str]) -> str:
+    return join_names([SET_NAMES.get(s, s) for s in set_ids])
 
 
-def _value_text(value: Any, unit: Any) -> str | None:
-    """Return ``value unit`` as a clinician reads it; no value, no text (a unit alone
-    says nothing)."""
-    if value is None:
-        return None
-    shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)
-    if unit is None or unit == "":
-        return shown
-    return f"{shown} {UNIT_TEXT.get(str(unit), str(unit))}"
+def _items(items: Sequence[DecisiveItem]) -> tuple[ItemView, ...]:
+    return tuple(ItemView(i.key, i.label, _names(i.could_change), _names(i.decides)) for i in items)
 
 
-def _day(date: Any) -> str | None:
-    """Return the calendar-day part of a FHIR date or dateTime, or ``None``."""
-    if not isinstance(date, str):
-        return None
-    match = _DAY.match(date)
-    return match.group(0) if match else None
-
-
-def _evidence(item: Mapping[str, Any], fhir_base: str | None) -> EvidenceView:
-    reference = str(item.get("reference", ""))
-    date = item.get("date")
-    return EvidenceView(
-        reference=reference,
-        href=reference_href(fhir_base, reference),
-        value=_value_text(item.get("value"), item.get("unit")),
-        date=str(date) if date is not None else None,
-        day=_day(date),
+def _badges(result: Mapping[str, Any]) -> tuple[SetBadge, ...]:
+    return tuple(
+        SetBadge(
+            id=str(a["criteriaSet"]),
+            name=SET_NAMES.get(str(a["criteriaSet"]), str(a["criteriaSet"])).capitalize()
+            if a["criteriaSet"] == "resection"
+            else SET_NAMES.get(str(a["criteriaSet"]), str(a["criteriaSet"])),
+            version=str(a["version"]),
+            status=str(a["status"]),
+            status_text=SET_STATUS_TEXT.get(str(a["status"]), str(a["status"])),
+        )
+        for a in result["assessments"]
     )
 
 
-def _criterion(
-    item: Mapping[str, Any], criteria_set: CriteriaSet | None, fhir_base: str | None
-) -> CriterionView:
-    criterion_id = str(item["id"])
-    label, source = criterion_id, None
-    if criteria_set is not None:
-        try:
-            definition = criteria_set.criterion(criterion_id)
-        except KeyError:
-            definition = None
-        if definition is not None:
-            label, source = definition.label, cite(definition.source)
-    status = str(item["status"])
-    return CriterionView(
-        id=criterion_id,
-        label=label,
-        status=status,
-        status_text=CRITERION_STATUS_TEXT.get(status, status),
-        reason=str(item.get("reason", "")),
-        evidence=tuple(_evidence(e, fhir_base) for e in item.get("evidence", [])),
-        needs=tuple(str(n) for n in item.get("needs", [])),
-        source=source,
+def _eligible_under(verdict: PathwayVerdict) -> str:
+    if verdict.status == "eligible" and len(verdict.set_ids) > 1:
+        return f"under {_names(verdict.eligible_sets)}."
+    return ""
+
+
+def _verdicts(result: Mapping[str, Any], badges: Sequence[SetBadge]) -> tuple[VerdictView, ...]:
+    by_id = {b.id: b for b in badges}
+    return tuple(
+        VerdictView(
+            pathway=v.pathway,
+            name=v.name,
+            status=v.status,
+            status_text=STATUS_WORDS[v.status].capitalize(),
+            sentence=v.sentence,
+            because=v.sentence.split(" — ", 1)[1] if " — " in v.sentence else _eligible_under(v),
+            sets=tuple(by_id[s] for s in v.set_ids if s in by_id),
+        )
+        for v in pathway_verdicts(result)
     )
 
 
-def _counts(criteria: Sequence[CriterionView]) -> str:
-    counted = Counter(c.status for c in criteria)
-    parts = [
-        f"{counted[status]} {text.lower()}"
-        for status, text in CRITERION_STATUS_TEXT.items()
-        if counted[status]
-    ]
-    return ", ".join(parts)
+def _labels(evaluation: Evaluation | None) -> dict[str, str]:
+    """Return what the evaluation called each Condition and Procedure, by reference."""
+    if evaluation is None:
+        return {}
+    labels: dict[str, str] = {}
+    for value in vars(evaluation.inputs).values():
+        if isinstance(value, tuple):
+            for fact in value:
+                if isinstance(fact, ConditionFact | ProcedureFact):
+                    labels.setdefault(fact.reference, fact.display[:1].upper() + fact.display[1:])
+    return labels
 
 
-def _set(item: Mapping[str, Any], fhir_base: str | None) -> SetView:
-    set_id = str(item["criteriaSet"])
-    definition = _SETS.get(set_id)
-    criteria = tuple(_criterion(c, definition, fhir_base) for c in item["criteria"])
-    status = str(item["status"])
-    pathway = str(item.get("pathway", ""))
-    title = str(item.get("title") or (definition.title if definition else set_id))
-    return SetView(
-        id=set_id,
-        name=SHORT_NAMES.get(set_id, set_id),
-        title=title,
-        pathway=pathway,
-        pathway_text=PATHWAY_TEXT.get(pathway, pathway),
-        version=str(item["version"]),
-        status=status,
-        status_text=SET_STATUS_TEXT.get(status, status),
-        summary=str(item.get("summary", "")),
-        counts=_counts(criteria),
-        criteria=criteria,
-        source=cite(definition.source) if definition else None,
+def _timelines(
+    record: PatientRecord | None, evaluation: Evaluation | None, terminology: Terminology | None
+) -> tuple[TimelineView, ...]:
+    if record is None or evaluation is None or terminology is None:
+        return ()
+    return tuple(
+        TimelineView(
+            key=t.key,
+            title=t.title,
+            svg=Markup(render_svg(t.chart, id_prefix=f"chart-{t.key}")) if t.chart else None,
+            rows=t.rows,
+        )
+        for t in timelines(record, evaluation, terminology)
     )
 
 
-def page_view(result: Mapping[str, Any], *, fhir_base: str | None = None) -> PageView:
-    """Return what the page shows for an evaluation result; FHIR references are linked
-    under ``fhir_base`` when it is given."""
+def page_view(
+    result: Mapping[str, Any],
+    *,
+    record: PatientRecord | None = None,
+    evaluation: Evaluation | None = None,
+    terminology: Terminology | None = None,
+    fhir_base: str | None = None,
+) -> PageView:
+    """Return what the page shows for an evaluation result.
+
+    With the patient's ``record`` (and the ``evaluation`` and ``terminology`` it was
+    evaluated with) the page also shows the identity header, readable evidence and the
+    timelines; FHIR references are linked under ``fhir_base`` when it is given.
+    """
     engine = result.get("engine", {})
+    badges = _badges(result)
+    identity = None
+    if record is not None:
+        at = evaluation.inputs.evaluation_date if evaluation is not None else None
+        if at is not None:
+            identity = patient_identity(record.patient.resource, at)
     warnings = tuple(
         WarningView(
             reference=str(w["reference"]) if w.get("reference") is not None else None,
@@ -234,16 +234,22 @@ def page_view(result: Mapping[str, Any], *, fhir_base: str | None = None) -> Pag
         )
         for w in result.get("warnings", [])
     )
-    sets = tuple(_set(a, fhir_base) for a in result["assessments"])
-    needs = (n for s in sets for c in s.criteria if c.status == "unknown" for n in c.needs)
     return PageView(
         patient=str(result["patient"]),
+        identity=identity,
         evaluation_date=str(result["evaluationDate"]),
         engine_name=str(engine.get("name", "")),
         engine_version=str(engine.get("version", "")),
-        sets=sets,
-        to_record=tuple(dict.fromkeys(needs)),
-        notes=tuple(str(n) for n in result.get("notes", []) if n != SUPPORT_NOTE),
+        verdicts=_verdicts(result, badges),
+        sets=badges,
+        to_record=_items(decisive_items(result)),
+        mdt_decisions=_items(decisive_items(result, "mdtDecisions")),
+        would_not_change=_items(decisive_items(result, "wouldNotChange")),
+        matrix=matrix(result, EvidenceReader(record, fhir_base, _labels(evaluation))),
+        timelines=_timelines(record, evaluation, terminology),
+        notes=tuple(
+            clinical_text(cite(str(n))) for n in result.get("notes", []) if n != SUPPORT_NOTE
+        ),
         warnings=warnings,
         fhir_base=fhir_base,
     )

@@ -71,8 +71,8 @@ class Node:
 
     tag: str
     attrs: dict[str, str]
-    children: list[Node] = field(default_factory=list)
-    parts: list[str | Node] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list, repr=False)
+    parts: list[str | Node] = field(default_factory=list, repr=False)
 
     def text(self) -> str:
         """Return the element's text, whitespace collapsed."""

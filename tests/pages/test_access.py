@@ -111,7 +111,7 @@ def test_a_valid_signed_link_opens_the_page_with_links_to_the_fhir_server(
     status, html = open_page(client, "p1", sign_page_link("p1", SECRET, 900))
     assert status == 200
     tree = parse_html(html)
-    assert "Patient/p1" in tree.find_all("h1")[0].text()
+    assert "Record no." in tree.find_all("header", class_="identity")[0].text()
     links = {a.attrs["href"] for a in tree.find_all("a", class_="reference")}
     assert f"{FHIR_BASE}/Observation/ki67-2" in links
     assert all(a.attrs["rel"] == "noreferrer" for a in tree.find_all("a", class_="reference"))
@@ -129,11 +129,12 @@ def test_record_values_are_escaped_never_markup(
     warnings = tree.find_all("section", class_="warnings")[0]
     assert "Observation/ki67-bad" in warnings.text()
     assert "<script>" in warnings.text()  # decoded text, i.e. it was escaped in the HTML
-    assert EVIL not in tree.find_all("header")[0].text()  # the patient's name is not shown
-    link = tree.find_all("p", class_="warnings-link")[0]
-    assert link.text().startswith("2 data warnings")
-    evidence = tree.by_id("set-milan-net-low_grade").find_all("dd", class_="evidence")[0]
-    assert [li.text() for li in evidence.find_all("li")] == ["2026-11-01 · Observation/ki67-2"]
+    # the patient's name (hostile here) is shown in the identity header, as text
+    assert EVIL in tree.find_all("header", class_="identity")[0].text()
+    assert len(warnings.find_all("li")) == 2
+    evidence = tree.by_id("criterion-low_grade").find_all("ul", class_="evidence")[0]
+    (item,) = evidence.find_all("li")
+    assert item.text().endswith("2026-11-01 · Observation/ki67-2")
 
 
 def test_the_only_urls_are_the_fhir_server_and_the_page_itself(

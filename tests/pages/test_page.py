@@ -62,61 +62,87 @@ def test_there_are_demo_patients_to_check() -> None:
 
 
 @pytest.mark.parametrize("patient_id", DEMO_PATIENTS)
-def test_every_demo_patient_renders_the_four_sets_with_their_statuses_as_text(
-    client: FlaskClient, patient_id: str
+def test_the_identity_header_names_the_patient_birth_age_sex_and_record_number(
+    app: Flask, client: FlaskClient, patient_id: str
 ) -> None:
-    status, html = page(client, patient_id)
-    assert status == 200
-    tree = parse_html(html)
-    want = expected(patient_id)
-    for set_id in SET_IDS:
-        section = tree.by_id(f"set-{set_id}")
-        assert section.tag == "section"
-        badge = section.find_all("strong", class_="badge")
-        assert [b.text() for b in badge] == [SET_STATUS_TEXT[want["sets"][set_id]["status"]]]
+    tree = parse_html(page(client, patient_id)[1])
+    record = app.extensions["nelm_source"].record(patient_id)
+    patient = record.patient.resource
+    header = tree.find_all("header", class_="identity")[0]
+    name = patient["name"][0]
+    assert header.find_all("p", class_="identity-name")[0].text() == (
+        f"Patient: {name['family'].upper()}, {' '.join(name['given'])}"
+    )
+    facts = header.find_all("dl")[0].text()
+    assert f"Born {patient['birthDate']} (" in facts
+    assert " years)" in facts
+    assert f"Sex {patient['gender'].capitalize()}" in facts
+    assert f"Record no. {patient['identifier'][0]['value']}" in facts
+    assert AT in header.text()
+    assert patient_id not in tree.find_all("title")[0].text()
+    assert name["family"].upper() in tree.find_all("title")[0].text()
 
 
 @pytest.mark.parametrize("patient_id", DEMO_PATIENTS)
-def test_every_criterion_is_shown_with_its_status_reason_and_evidence_or_needs(
+def test_one_sentence_per_pathway_in_clinical_words(
+    app: Flask, client: FlaskClient, patient_id: str
+) -> None:
+    tree = parse_html(page(client, patient_id)[1])
+    result = demo_result(app, patient_id)
+    pathways = tree.find_all("li", class_="pathway")
+    assert len(pathways) == 2
+    want = expected(patient_id)["sets"]
+    for item, pathway in zip(pathways, ("transplant", "resection"), strict=True):
+        sentence = item.find_all("p", class_="pathway-sentence")[0].text()
+        assert sentence.split(" ")[0] in ("Eligible", "Not", "Undecided")
+        assert not re.search(r"\b[a-z0-9]+_[a-z0-9_]+\b", sentence), sentence  # no ids
+        assert not re.search(r"\(\d{3}", sentence)  # no file numbers
+        chips = item.find_all("span", class_="set-chip")
+        sets = [a for a in result["assessments"] if a["pathway"] == pathway]
+        assert len(chips) == len(sets)
+        for chip, assessment in zip(chips, sets, strict=True):
+            assert SET_STATUS_TEXT[want[assessment["criteriaSet"]]["status"]].lower() in (
+                chip.text().replace("undecided", "indeterminate")
+            )
+    statement = tree.find_all("p", class_="mdt-statement")[0].text()
+    assert "supports, not replaces, the multidisciplinary team (MDT)" in statement
+    footer = tree.find_all("footer")[0].text()
+    assert f"nelm-cds {__version__}" in footer
+    for criteria_set in DEFAULT_SETS:
+        assert criteria_set.version in footer
+
+
+@pytest.mark.parametrize("patient_id", DEMO_PATIENTS)
+def test_every_criterion_is_one_row_with_a_cell_per_set_and_its_details(
     app: Flask, client: FlaskClient, patient_id: str
 ) -> None:
     tree = parse_html(page(client, patient_id)[1])
     result = demo_result(app, patient_id)
     want = expected(patient_id)
+    columns = [a["criteriaSet"] for a in result["assessments"]]
+    ids = {c["id"] for a in result["assessments"] for c in a["criteria"]}
+    rows = tree.find_all("tr", class_="row")
+    assert sorted(r.attrs["id"] for r in rows) == sorted(f"criterion-{i}" for i in ids)
     for assessment in result["assessments"]:
-        set_id = assessment["criteriaSet"]
+        column = columns.index(assessment["criteriaSet"])
         for criterion in assessment["criteria"]:
-            block = tree.by_id(f"set-{set_id}-{criterion['id']}")
-            assert criterion["status"] == want["sets"][set_id]["criteria"][criterion["id"]]
-            statuses = [s.text() for s in block.find_all("strong", class_="status")]
-            assert statuses == [CRITERION_STATUS_TEXT[criterion["status"]]]
-            assert criterion["id"] in block.text()
-            assert " ".join(criterion["reason"].split()) in block.text()
+            row = tree.by_id(f"criterion-{criterion['id']}")
+            cell = row.find_all("td")[column]
+            status = want["sets"][assessment["criteriaSet"]]["criteria"][criterion["id"]]
+            assert CRITERION_STATUS_TEXT[status] in cell.text()
+            details = row.find_all("details")[0].text()
             for evidence in criterion["evidence"]:
-                assert evidence["reference"] in block.text()
+                assert evidence["reference"] in details
                 if "date" in evidence:
-                    assert evidence["date"][:10] in block.text()
-            needs = block.find_all("dd", class_="needs")
+                    assert evidence["date"][:10] in details
             if criterion["status"] == "unknown":
-                assert [li.text() for li in needs[0].find_all("li")] == criterion["needs"]
-            else:
-                assert needs == []
-
-
-@pytest.mark.parametrize("patient_id", DEMO_PATIENTS)
-def test_the_header_names_patient_date_versions_and_the_mdt_statement(
-    app: Flask, client: FlaskClient, patient_id: str
-) -> None:
-    tree = parse_html(page(client, patient_id)[1])
-    header = tree.find_all("header", class_="page-header")[0]
-    assert f"Patient/{patient_id}" in tree.find_all("h1")[0].text()
-    assert AT in header.text()
-    assert f"nelm-cds {__version__}" in header.text()
-    overview = header.find_all("table")[0]
-    for criteria_set in DEFAULT_SETS:
-        assert criteria_set.version in overview.text()
-    statement = header.find_all("p", class_="mdt-statement")[0].text()
-    assert "supports, not replaces, the multidisciplinary team (MDT)" in statement
+                assert "To record:" in details
+            assert "Source:" in details
+        for row in rows:
+            if row.attrs["id"].removeprefix("criterion-") not in {
+                c["id"] for c in assessment["criteria"]
+            }:
+                assert "not in this set" in row.find_all("td")[column].text()
 
 
 @pytest.mark.parametrize("patient_id", DEMO_PATIENTS)
@@ -127,7 +153,7 @@ def test_notes_and_warnings_sections_are_shown(
     result = demo_result(app, patient_id)
     notes = tree.find_all("section", class_="notes")[0]
     shown = [li.text() for li in notes.find_all("li")]
-    assert shown == [n for n in result["notes"] if n != SUPPORT_NOTE]
+    assert len(shown) == len([n for n in result["notes"] if n != SUPPORT_NOTE])
     assert shown, "every demo patient has at least one note"
     warnings = tree.find_all("section", class_="warnings")[0]
     assert warnings.find_all("h2")[0].text() == "Data warnings"
@@ -135,28 +161,50 @@ def test_notes_and_warnings_sections_are_shown(
 
 
 @pytest.mark.parametrize("patient_id", DEMO_PATIENTS)
-def test_what_to_record_is_gathered_from_the_unknown_criteria(
+def test_what_would_change_the_verdict_is_the_result_s_ranking(
     app: Flask, client: FlaskClient, patient_id: str
 ) -> None:
     tree = parse_html(page(client, patient_id)[1])
     result = demo_result(app, patient_id)
-    needs = [
-        need
-        for assessment in result["assessments"]
-        for criterion in assessment["criteria"]
-        if criterion["status"] == "unknown"
-        for need in criterion["needs"]
+    section = tree.by_id("next")
+    ranked = [i["label"] for i in result["decisiveData"]["toRecord"]]
+    lists = section.find_all("ol", class_="to-record")
+    if not ranked:
+        assert lists == []
+    else:
+        shown = [
+            li.find_all("span", class_="item-label")[0].text() for li in lists[0].find_all("li")
+        ]
+        assert shown == ranked
+    apart = [i["label"] for i in result["decisiveData"]["wouldNotChange"]]
+    closed = section.find_all("details", class_="apart")
+    if apart:
+        assert "open" not in closed[0].attrs
+        assert [li.text() for li in closed[0].find_all("li")] == apart
+    else:
+        assert closed == []
+
+
+@pytest.mark.parametrize("patient_id", DEMO_PATIENTS)
+def test_the_history_shows_four_timelines_with_their_values(
+    client: FlaskClient, patient_id: str
+) -> None:
+    tree = parse_html(page(client, patient_id)[1])
+    figures = tree.find_all("figure", class_="timeline")
+    assert [f.attrs["id"] for f in figures] == [
+        "timeline-ki67",
+        "timeline-bilirubin",
+        "timeline-platelets",
+        "timeline-disease-status",
     ]
-    sections = tree.find_all("section", id="to-record")
-    if not needs:
-        assert sections == []
-        assert tree.find_all(class_="to-record-link") == []
-        return
-    shown = [li.text() for li in sections[0].find_all("li")]
-    assert shown == list(dict.fromkeys(needs))
-    link = tree.find_all("p", class_="to-record-link")[0]
-    assert link.find_all("a")[0].attrs["href"] == "#to-record"
-    assert link.text().startswith(f"{len(shown)} data item")
+    for figure in figures:
+        svgs = figure.find_all("svg")
+        tables = figure.find_all("table")
+        if svgs:
+            assert svgs[0].attrs["role"] == "img"
+            assert tables, "every chart has its values as a table"
+        else:
+            assert "No result recorded." in figure.text()
 
 
 def test_the_evaluation_date_defaults_to_today(client: FlaskClient) -> None:
@@ -174,18 +222,17 @@ def test_the_page_is_semantic_html_in_english_with_one_h1(client: FlaskClient) -
     html = page(client, "demo-g3")[1]
     tree = parse_html(html)
     assert tree.find_all("html")[0].attrs["lang"] == "en"
-    assert "Patient/demo-g3" in tree.find_all("title")[0].text()
+    assert "NELM eligibility" in tree.find_all("title")[0].text()
     assert len(tree.find_all("h1")) == 1
     assert len(tree.find_all("main")) == 1
     assert tree.find_all("header")
-    assert len(tree.find_all("h2")) >= 3
-    assert len(tree.find_all("h3")) == 4
+    assert len(tree.find_all("h2")) >= 4
     for section in tree.find_all("section"):
         labelled_by = section.attrs["aria-labelledby"]
-        assert tree.by_id(labelled_by).tag in ("h2", "h3")
+        assert tree.by_id(labelled_by).tag in ("h1", "h2", "h3")
     headers = tree.find_all("th")
     assert headers
-    assert all(th.attrs.get("scope") in ("col", "row") for th in headers)
+    assert all(th.attrs.get("scope") in ("col", "row", "rowgroup") for th in headers)
     assert tree.find_all("caption")
     assert "<script" not in html.lower()
     assert "style=" not in html  # every style in the stylesheet (the CSP allows no inline)
@@ -199,6 +246,7 @@ def test_ids_on_the_page_are_unique(client: FlaskClient) -> None:
 
 def test_the_page_has_no_external_url_only_its_own_address(client: FlaskClient) -> None:
     html = page(client, "demo-resection")[1]
+    html = html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # a namespace, not a URL
     urls = re.findall(r"https?://[^\s\"'<>]+", html)
     assert urls, "the printed page names its own address"
     assert all(url.startswith(f"{SELF}/patients/demo-resection/evaluation") for url in urls)
@@ -213,13 +261,15 @@ def test_with_the_demo_store_references_are_text_not_links(client: FlaskClient) 
     tree = parse_html(page(client, "demo-transplant")[1])
     references = tree.find_all(class_="reference")
     assert references
-    assert all(node.tag == "code" for node in references)
+    assert all(node.tag in ("span", "td") for node in references)
+    assert not any("href" in node.attrs for node in references)
 
 
 def test_the_printed_address_carries_the_date_and_no_token(client: FlaskClient) -> None:
     tree = parse_html(page(client, "demo-g3", query=f"at={AT}&token=abc")[1])
     printed = tree.find_all(class_="page-url")[0].text()
-    assert printed == f"Page: {SELF}/patients/demo-g3/evaluation?at={AT}"
+    assert printed.startswith(f"Page: {SELF}/patients/demo-g3/evaluation?at={AT} ")
+    assert "token" not in printed
 
 
 def test_answers_carry_security_headers(client: FlaskClient) -> None:
@@ -234,20 +284,24 @@ def test_answers_carry_security_headers(client: FlaskClient) -> None:
     assert "script-src" not in policy  # none at all, by default-src
 
 
-def test_the_stylesheet_is_served_by_the_page_and_loads_nothing_else(client: FlaskClient) -> None:
+def test_the_stylesheets_are_served_by_the_page_and_load_nothing_else(client: FlaskClient) -> None:
     html = page(client, "demo-g3")[1]
     links = [n for n in parse_html(html).find_all("link") if n.attrs.get("rel") == "stylesheet"]
-    assert len(links) == 1
-    response = client.get(links[0].attrs["href"])
-    assert response.status_code == 200
-    assert response.mimetype == "text/css"
-    css = response.get_data(as_text=True)
-    response.close()
-    assert "http" not in css
-    assert "@import" not in css
-    assert "url(" not in css
-    assert css.count("{") == css.count("}")
-    assert "@media print" in css
+    assert [n.attrs["href"] for n in links] == [
+        "/pages/static/page.css",
+        "/pages/static/evaluation.css",
+    ]
+    for link in links:
+        response = client.get(link.attrs["href"])
+        assert response.status_code == 200
+        assert response.mimetype == "text/css"
+        css = response.get_data(as_text=True)
+        response.close()
+        assert "http" not in css
+        assert "@import" not in css
+        assert "url(" not in css
+        assert css.count("{") == css.count("}")
+        assert "@media print" in css
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -284,7 +338,7 @@ def test_an_unexpected_failure_is_a_plain_500_page_without_details(
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("secret detail Patient/demo-g3")
 
-    monkeypatch.setattr("service.pages.routes.evaluate_record", broken)
+    monkeypatch.setattr("service.pages.routes.run_evaluation", broken)
     status, html = page(client, "demo-g3")
     assert status == 500
     assert "secret detail" not in html
