@@ -199,6 +199,15 @@ def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
         config=evaluation_config(),
         terminology=terminology(),
     )
+    deceased = evaluation.deceased
+    if deceased is not None:
+        # criteria.md §7: no RiskAssessment for an evaluation date after death (dry-run too)
+        when = "with no date" if deceased.date is None else f"on {deceased.label}"
+        raise UnprocessableError(
+            f"the patient is recorded as deceased {when}: no RiskAssessment is written for an "
+            "evaluation date on or after death",
+            details={"reason": "patient_deceased"},
+        )
     metastases = evaluation.inputs.liver_metastases
     resource = build_risk_assessment(
         evaluation_to_json(evaluation),

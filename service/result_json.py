@@ -28,6 +28,8 @@ def _evidence(item: Evidence) -> dict[str, Any]:
         out["unit"] = item.unit
     if item.date is not None:
         out["date"] = item.date
+    if item.component is not None:
+        out["component"] = item.component
     return out
 
 

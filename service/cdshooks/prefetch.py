@@ -42,6 +42,7 @@ from service.fhir import Allowlist, BearerToken, FhirClient, FhirError
 from service.fhir.deadline import in_this_context
 from service.fhir.errors import FhirNotFoundError, FhirUrlNotAllowedError, in_words
 from service.mappers.bundle import PatientRecord, record_from_resources
+from service.mappers.outcomes import is_outcome_entry, issue_texts, reported
 from service.mappers.reading import Entry, make_entry
 
 __all__ = [
@@ -94,19 +95,14 @@ class Resolution:
 
 
 def _issue_texts(outcome: Mapping[str, Any]) -> tuple[list[str], bool]:
-    """Return an OperationOutcome's issue texts and whether any issue is an error."""
-    texts: list[str] = []
-    failed = False
+    """Return an OperationOutcome's warning/error/fatal issue texts and whether any issue
+    is an error."""
     issues = outcome.get("issue")
-    for issue in issues if isinstance(issues, list) else []:
-        if not isinstance(issue, dict):
-            continue
-        severity = issue.get("severity")
-        failed = failed or severity in _FAILED_SEVERITIES
-        if severity in ("warning", *_FAILED_SEVERITIES):
-            text = issue.get("diagnostics") or issue.get("code") or "unspecified issue"
-            texts.append(str(text)[:200])
-    return texts, failed
+    failed = any(
+        isinstance(issue, dict) and issue.get("severity") in _FAILED_SEVERITIES
+        for issue in (issues if isinstance(issues, list) else [])
+    )
+    return issue_texts(outcome), failed
 
 
 def _has_next_link(bundle: Mapping[str, Any]) -> bool:
@@ -130,7 +126,7 @@ def _bundle_resources(key: str, bundle: Mapping[str, Any], resource_type: str) -
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):
             continue
-        if resource.get("resourceType") == "OperationOutcome":
+        if is_outcome_entry(entry):
             texts, failed = _issue_texts(resource)
             if failed:
                 return None
@@ -277,7 +273,8 @@ def _record(
         prefetched = resolved[template.key]
         for item, item_url in prefetched.resources:
             entries.append(make_entry(item, item_url, len(entries) + 1))
-        warnings.extend(Warning(None, f"{template.key}: {note}") for note in prefetched.notes)
+        where = f"prefetch {template.key}"
+        warnings.extend(Warning(None, reported(note, where)) for note in prefetched.notes)
     # single_patient=False: a resource about another patient is dropped without naming
     # that patient, as for resources fetched from a FHIR server.
     return record_from_resources(patient, entries, single_patient=False, warnings=warnings)

@@ -250,6 +250,10 @@ def call_service(service_id: str) -> ResponseReturnValue:
     if not has_net_liver_metastasis(evaluation.inputs):
         log.info("hook %s: no NET liver metastasis, no card", SERVICE_ID)
         return jsonify(cards=[])
+    if evaluation.deceased is not None:
+        # criteria.md §7: no card for a patient deceased on or before the evaluation date
+        log.info("hook %s: patient recorded as deceased, no card", SERVICE_ID)
+        return jsonify(cards=[])
     card = build_card(
         evaluation_to_json(evaluation),
         public_base_url=public_base_url(current_app.config),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from service.criteria.catalogue import evaluation_order
 from service.criteria.config import EvaluationConfig
-from service.criteria.inputs import CriteriaInputs, Warning
+from service.criteria.inputs import CriteriaInputs, Deceased, Warning
 from service.criteria.model import (
     CriteriaSet,
     Criterion,
@@ -38,6 +38,12 @@ class Evaluation:
     warnings: tuple[Warning, ...]
     config: EvaluationConfig = EvaluationConfig()
     """The configuration it was evaluated with (what-if analyses evaluate with it again)."""
+
+    @property
+    def deceased(self) -> Deceased | None:
+        """Return the deceased fact when the patient is recorded as deceased on or before
+        the evaluation date: then no card is shown and no RiskAssessment written."""
+        return self.inputs.deceased
 
 
 def _summary(criteria_set: CriteriaSet, results: tuple[CriterionResult, ...]) -> str:

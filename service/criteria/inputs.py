@@ -22,6 +22,7 @@ __all__ = [
     "INPUT_NAMES",
     "ConditionFact",
     "CriteriaInputs",
+    "Deceased",
     "Drainage",
     "Finding",
     "Measurement",
@@ -69,6 +70,13 @@ class Measurement:
     problem: str | None = None
     upper_limit: Decimal | None = None
     upper_limit_problem: str | None = None
+    component: str | None = None
+    """The code of the ``component`` of ``reference`` that holds the value, if any."""
+
+    @property
+    def origin(self) -> str:
+        """Return where the value was read, for a reason: ``component of Observation/7``."""
+        return f"component of {self.reference}" if self.component else self.reference
 
     @property
     def display(self) -> str:
@@ -86,7 +94,9 @@ class Measurement:
             value = self.value.low.quantize(_MILLI).normalize()
         else:
             value = self.value.display()
-        return Evidence(self.reference, value, self.unit, _date_text(self.date))
+        return Evidence(
+            self.reference, value, self.unit, _date_text(self.date), component=self.component
+        )
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,26 @@ class UnreadableCondition:
 
 
 @dataclass(frozen=True)
+class Deceased:
+    """The patient is recorded as deceased on or before the evaluation date.
+
+    ``date`` is ``None`` for ``deceasedBoolean`` true (or an unreadable date): the
+    evaluation date then cannot be shown to be before death. A partial date counts when
+    any day it stands for is on or before the evaluation date. The criteria are evaluated
+    as usual (an audit of past decisions), but no card is shown and no RiskAssessment is
+    written (criteria.md §7).
+    """
+
+    reference: str
+    date: DateSpan | None
+
+    @property
+    def label(self) -> str:
+        """Return ``2026-05-01`` (the date as recorded), or ``no date given``."""
+        return "no date given" if self.date is None else self.date.label
+
+
+@dataclass(frozen=True)
 class CriteriaInputs:
     """Everything the criteria read about one patient, as of ``evaluation_date``.
 
@@ -231,10 +261,12 @@ class CriteriaInputs:
     ecog: Finding[int] | None = None
     liver_transplants: tuple[ProcedureFact, ...] = ()
     unreadable_conditions: tuple[UnreadableCondition, ...] = ()
+    deceased: Deceased | None = None
+    """Set when the patient is recorded as deceased on or before the evaluation date."""
     warnings: tuple[Warning, ...] = ()
 
 
-_NOT_INPUTS = frozenset({"patient", "warnings", "unreadable_conditions"})
+_NOT_INPUTS = frozenset({"patient", "warnings", "unreadable_conditions", "deceased"})
 INPUT_NAMES: frozenset[str] = frozenset(
     name for name in CriteriaInputs.__dataclass_fields__ if name not in _NOT_INPUTS
 )

@@ -225,3 +225,6 @@ class Evidence:
     value: EvidenceValue = None
     unit: str | None = None
     date: str | None = None
+    component: str | None = None
+    """The code of the Observation ``component`` that holds the value, when the value
+    comes from a component of ``reference`` (e.g. a Ki-67 in a pathology panel)."""

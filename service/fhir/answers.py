@@ -23,6 +23,7 @@ from service.fhir.errors import (
     FhirUnavailableError,
 )
 from service.mappers.bundle import PatientRecord, record_from_resources
+from service.mappers.outcomes import is_outcome_entry, issue_texts, reported
 from service.mappers.reading import Entry, make_entry
 
 __all__ = [
@@ -117,7 +118,8 @@ def parse_resource(raw: bytes, label: str, where: str, status: int) -> dict[str,
 
 
 def search_page(bundle: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Split a searchset page into resource entries and the server's notes."""
+    """Split a searchset page into resource entries and the server's notes (the text of
+    each warning, error or fatal issue of an OperationOutcome entry, criteria.md §7)."""
     entries: list[dict[str, Any]] = []
     notes: list[str] = []
     raw_entries = bundle.get("entry", [])
@@ -126,26 +128,11 @@ def search_page(bundle: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]
     for raw in raw_entries:
         if not isinstance(raw, dict) or not isinstance(raw.get("resource"), dict):
             continue
-        search = raw.get("search")
-        mode = search.get("mode") if isinstance(search, dict) else None
-        resource = raw["resource"]
-        if mode == "outcome" or (
-            mode is None and resource.get("resourceType") == "OperationOutcome"
-        ):
-            notes.extend(_issue_texts(resource))
+        if is_outcome_entry(raw):
+            notes.extend(issue_texts(raw["resource"]))
             continue
         entries.append(raw)
     return entries, notes
-
-
-def _issue_texts(outcome: dict[str, Any]) -> list[str]:
-    texts: list[str] = []
-    issues = outcome.get("issue")
-    for issue in issues if isinstance(issues, list) else []:
-        if isinstance(issue, dict) and issue.get("severity") in ("warning", "error", "fatal"):
-            text = issue.get("diagnostics") or issue.get("code") or "unspecified issue"
-            texts.append(str(text)[:200])
-    return texts
 
 
 def patient_record(
@@ -159,7 +146,7 @@ def patient_record(
             if entry["resource"].get("resourceType") == name:
                 index = len(resources) + 1
                 resources.append(make_entry(entry["resource"], entry.get("fullUrl"), index))
-        warnings.extend(Warning(None, f"FHIR server on the {name} search: {n}") for n in notes)
+        warnings.extend(Warning(None, reported(n, f"{name} search")) for n in notes)
     # single_patient=False: a result about another patient is dropped without being named
     # (a server that ignores patient= cannot leak other patients into the warnings); one
     # with no subject at all is reported, since a patient= search should not return it.

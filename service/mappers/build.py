@@ -10,8 +10,9 @@ from service.criteria.inputs import CriteriaInputs, Warning
 from service.mappers.bundle import PatientRecord, record_from_bundle
 from service.mappers.codes import DEFAULT_TERMINOLOGY, Terminology
 from service.mappers.conditions import read_conditions
+from service.mappers.contained import contained_warnings
 from service.mappers.observations import ObservationReader, classify_observations
-from service.mappers.patient import read_birth_date
+from service.mappers.patient import read_birth_date, read_deceased
 from service.mappers.procedures import read_procedures
 from service.mappers.quantities import PERCENT
 
@@ -25,6 +26,8 @@ def map_record(
     resource (it becomes a warning in the inputs)."""
     warnings: list[Warning] = list(record.warnings)
     birth_date = read_birth_date(record.patient, warnings)
+    deceased = read_deceased(record.patient, at, warnings)
+    warnings.extend(contained_warnings(record.resources, terminology))
     conditions = read_conditions(record.resources, terminology, at, warnings)
     procedures = read_procedures(record.resources, terminology, at, conditions, warnings)
     observations = ObservationReader(
@@ -61,6 +64,7 @@ def map_record(
         ecog=observations.ecog(),
         liver_transplants=procedures["liver_transplant"],
         unreadable_conditions=conditions.unreadable,
+        deceased=deceased,
     )
     # The readers above append to ``warnings`` as they go, so attach them last.
     return replace(inputs, warnings=tuple(dict.fromkeys(warnings)))

@@ -15,6 +15,7 @@ from typing import Any
 
 from service.criteria.inputs import Warning
 from service.mappers.errors import BundleError
+from service.mappers.outcomes import is_outcome_entry, outcome_warnings
 from service.mappers.reading import Entry, make_entry
 
 __all__ = ["PatientRecord", "load_bundle_json", "record_from_bundle", "record_from_resources"]
@@ -54,7 +55,14 @@ def _bundle_entries(bundle: Any) -> tuple[list[Entry], list[Warning]]:
     warnings: list[Warning] = []
     for index, raw in enumerate(raw_entries):
         resource = raw.get("resource") if isinstance(raw, dict) else None
-        if resource is None and isinstance(raw, dict) and "response" in raw:
+        response = raw.get("response") if isinstance(raw, dict) else None
+        if isinstance(response, dict) and "outcome" in response:
+            warnings.extend(outcome_warnings(response["outcome"], f"Bundle.entry[{index}]"))
+        if is_outcome_entry(raw):
+            name = make_entry(resource, None, index).reference if resource else None
+            warnings.extend(outcome_warnings(resource, name or f"Bundle.entry[{index}]"))
+            continue
+        if resource is None and isinstance(response, dict):
             continue  # a transaction-response entry without a resource carries no data
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             warnings.append(Warning(f"Bundle.entry[{index}]", "entry has no readable resource"))
@@ -105,11 +113,30 @@ def _subject_reference(entry: Entry) -> str | None | bool:
     return False
 
 
-def _refers_to(reference: str, patient: Entry) -> bool:
+def _base(url: str | None) -> str | None:
+    """Return the server base of an absolute ``[base]/Type/id`` URL, else ``None``."""
+    if url is None or "://" not in url:
+        return None
+    parts = url.split("/_history/", 1)[0].rsplit("/", 2)
+    return parts[0] if len(parts) == 3 else None
+
+
+def _refers_to(reference: str, patient: Entry, entry: Entry) -> bool:
+    """Say whether a subject reference is the patient's own (criteria.md §7).
+
+    ``Patient/<id>``, the Patient's ``fullUrl`` (``urn:uuid:`` included), or an absolute
+    URL of ``Patient/<id>`` whose base is the referring entry's or the Patient's own (a
+    server's base). An absolute URL on another server is not the patient's; when neither
+    entry has an absolute ``fullUrl`` (a collection of relative resources) no base is
+    known, and the URL is taken to be on the Bundle's own server.
+    """
     bare = reference.split("/_history/", 1)[0]
-    if bare in patient.aliases():
+    if bare in patient.aliases() or bare == f"Patient/{patient.id}":
         return True
-    return bare.endswith(f"/Patient/{patient.id}") or bare == f"Patient/{patient.id}"
+    if not bare.endswith(f"/Patient/{patient.id}"):
+        return False
+    known = {base for base in (_base(patient.full_url), _base(entry.full_url)) if base}
+    return not known or _base(bare) in known
 
 
 def record_from_resources(
@@ -119,28 +146,45 @@ def record_from_resources(
     single_patient: bool = True,
     warnings: Iterable[Warning] = (),
 ) -> PatientRecord:
-    """Keep the clinical resources that belong to ``patient``.
+    """Keep the resources that belong to ``patient`` (any type but Patient; the mappers
+    read the types they know, and look into every resource for ``contained`` ones).
 
-    A resource whose subject is another patient is not used (with one Patient in the
-    input, it is reported); without a subject it belongs to the patient only when the
-    input holds one Patient.
+    A resource whose subject is another patient is not used, and a warning says how many
+    were left out: with one Patient in the input each one is named (it should not be
+    there); otherwise (several Patients, a FHIR server's answer) one warning gives the
+    count without naming them. Without a subject a resource belongs to the patient only
+    when the input holds one Patient; a clinical one is reported otherwise.
     """
     kept: list[Entry] = []
+    others: list[Entry] = []
     notes = list(warnings)
     for entry in resources:
-        if entry.resource_type not in CLINICAL_TYPES:
+        if entry.resource_type == "Patient":
             continue
         subject = _subject_reference(entry)
         if subject is None or subject is False:
             if single_patient:
                 kept.append(entry)
-            else:
+            elif entry.resource_type in CLINICAL_TYPES:
                 notes.append(Warning(entry.reference, "no subject: cannot tell whose it is"))
             continue
-        if _refers_to(str(subject), patient):
+        if _refers_to(str(subject), patient, entry):
             kept.append(entry)
-        elif single_patient:
-            notes.append(
-                Warning(entry.reference, f"subject {subject} is another patient; not used")
-            )
+        else:
+            others.append(entry)
+    notes.extend(_left_out(others, named=single_patient))
     return PatientRecord(patient, tuple(kept), tuple(notes))
+
+
+def _left_out(others: list[Entry], *, named: bool) -> list[Warning]:
+    """Return the warnings saying how many resources about other patients were left out."""
+    count = len(others)
+    if not count:
+        return []
+    what = f"{count} resource{'s' if count != 1 else ''} about another patient or subject"
+    if not named:
+        return [Warning(None, f"{what} left out (not used)")]
+    return [
+        Warning(entry.reference, f"about another patient; not used ({what} left out)")
+        for entry in others
+    ]

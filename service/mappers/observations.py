@@ -85,21 +85,52 @@ class _NotAResultError(Exception):
     """The Observation records no result (e.g. disease status "undetermined")."""
 
 
+COMPONENT_INPUTS = frozenset({"ki67", "ki67_breast"})
+"""Inputs read from an Observation's ``component`` too (criteria.md §7, v1.1)."""
+
+
+def _candidates(
+    entry: Entry, terminology: Terminology
+) -> list[tuple[str, tuple[str, str], dict[str, Any] | None]]:
+    """Return (input, matching coding, component) for the Observation itself and for each
+    component that carries a Ki-67 code (the first such component per input)."""
+    found: list[tuple[str, tuple[str, str], dict[str, Any] | None]] = []
+    hit = terminology.observation_input(entry.resource.get("code"))
+    if hit is not None:
+        found.append((hit[0], hit[1], None))
+    components = entry.resource.get("component")
+    seen: set[str] = set()
+    for component in components if isinstance(components, list) else []:
+        if not isinstance(component, dict):
+            continue
+        part = terminology.observation_input(component.get("code"))
+        if part is not None and part[0] in COMPONENT_INPUTS and part[0] not in seen:
+            seen.add(part[0])
+            found.append((part[0], part[1], component))
+    return found
+
+
 def classify_observations(
     entries: Iterable[Entry], terminology: Terminology, at: date, warnings: list[Warning]
 ) -> dict[str, list[Dated]]:
-    """Group usable, value-bearing, not-future Observations by input name."""
+    """Group usable, value-bearing, not-future Observations by input name.
+
+    A component with a Ki-67 code is a Ki-67 result of its own, with the parent's status,
+    date and subject (criteria.md §7); the most recent across top-level and component
+    results wins.
+    """
     groups: dict[str, list[Dated]] = defaultdict(list)
     for entry in entries:
         if entry.resource_type != "Observation":
             continue
-        hit = terminology.observation_input(entry.resource.get("code"))
-        if hit is None:
+        candidates = _candidates(entry, terminology)
+        if not candidates:
             continue
-        name, code = hit
         try:
             status = read_status(entry, OBSERVATION_STATUSES)
-            if status not in USABLE_OBSERVATION_STATUSES or value_key(entry.resource) is None:
+            # Observations (and components) without any value[x] are not results
+            valued = [c for c in candidates if value_key(c[2] or entry.resource) is not None]
+            if status not in USABLE_OBSERVATION_STATUSES or not valued:
                 continue
             when = read_date(entry, OBSERVATION_DATE_FIELDS)
             last_updated = read_last_updated(entry)
@@ -108,7 +139,8 @@ def classify_observations(
             continue
         if when is not None and when.is_after(at):
             continue
-        groups[name].append(Dated(entry, when, last_updated, code))
+        for name, code, component in valued:
+            groups[name].append(Dated(entry, when, last_updated, code, component))
     return groups
 
 
@@ -148,11 +180,14 @@ class ObservationReader:
 
         def read(candidate: Dated) -> Measurement:
             where = candidate.entry.reference
+            part = candidate.code[1] if candidate.component is not None else None
             try:
-                interval = read_number(candidate.entry.resource, table, where)
+                interval = read_number(candidate.value_source, table, where)
             except UninterpretableError as exc:
-                return Measurement(where, candidate.date, None, table.normalised, str(exc))
-            return Measurement(where, candidate.date, interval, table.normalised)
+                return Measurement(
+                    where, candidate.date, None, table.normalised, str(exc), component=part
+                )
+            return Measurement(where, candidate.date, interval, table.normalised, component=part)
 
         found = self._latest(name, read)
         if found is not None and found.problem is not None:

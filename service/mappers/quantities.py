@@ -107,8 +107,17 @@ PLATELETS = UnitTable(
         "x10^9/L": ONE,
         "thou/mm3": ONE,
         "G/L": ONE,
+        # v1.1 (terminology.md)
+        "10^3/mm3": ONE,
+        "10*3/mm3": ONE,
+        "x10^3/uL": ONE,
+        "x10E3/uL": ONE,
+        "x10E9/L": ONE,
+        "10E9/L": ONE,
+        "x10(9)/L": ONE,
         "/uL": _THOUSAND,
         "/mm3": _THOUSAND,
+        "/mcL": _THOUSAND,
     },
 )
 

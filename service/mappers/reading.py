@@ -192,6 +192,14 @@ class Dated:
     date: DateSpan | None
     last_updated: datetime
     code: tuple[str, str]
+    component: dict[str, Any] | None = None
+    """The ``component`` that carries the result (a Ki-67 in a pathology panel); the
+    status, date and subject are the parent Observation's."""
+
+    @property
+    def value_source(self) -> dict[str, Any]:
+        """Return the element holding the ``value[x]``: the component, else the resource."""
+        return self.component if self.component is not None else self.entry.resource
 
     def sort_key(self) -> tuple[bool, Any, Any, datetime, str]:
         """Order oldest first; undated results rank oldest (criteria.md §7)."""

@@ -186,6 +186,6 @@ def _screen(args: argparse.Namespace) -> int:
     if written is not None:
         print(
             f"RiskAssessments: {written['created']} created, {written['unchanged']} already "
-            f"there, {written['failed']} failed"
+            f"there, {written['failed']} failed, {written['deceased']} not written (deceased)"
         )
     return EXIT_FAILED if written and written["failed"] else 0

@@ -84,6 +84,7 @@ def evaluate_group(
         "patient": result["patient"],
         **identity_of(record.patient.resource),
         "net": has_net_liver_metastasis(evaluation.inputs),
+        "deceased": evaluation.deceased is not None,
         "statuses": {a["criteriaSet"]: a["status"] for a in result["assessments"]},
         "missing": decisive_missing(result),
         "warnings": len(result["warnings"]),

@@ -4,7 +4,9 @@ The same resource as ``POST /api/patients/{id}/risk-assessment`` writes (built b
 :func:`service.writeback.build_risk_assessment`, written with a PUT to the id derived
 from the evaluation, through :class:`service.sources.FhirSource`): writing the same
 evaluation again changes nothing, so a resumed or repeated run is safe. Patients whose
-liver metastasis is not a present NET one get none, as they get no card. A failure for
+liver metastasis is not a present NET one get none, as they get no card; nor do patients
+recorded as deceased on or before the evaluation date (criteria.md §7: no RiskAssessment
+for a date after death; counted as ``deceased``). A failure for
 one patient is counted (with the reason in words) and the others are still written.
 """
 
@@ -24,14 +26,17 @@ __all__ = ["write_back"]
 
 
 def write_back(store: Store, source: PatientSource) -> dict[str, Any]:
-    """Write the RiskAssessments; return counts (``created``, ``unchanged``, ``failed``)
-    and the first few failure reasons."""
+    """Write the RiskAssessments; return counts (``created``, ``unchanged``, ``failed``,
+    ``deceased``: not written) and the first few failure reasons."""
     counts: Counter[str] = Counter()
     reasons: list[str] = []
     now = datetime.now(UTC)
     for _, body, summary_text in store.results():
         summary = json.loads(summary_text)
         if not body or not summary.get("net"):
+            continue
+        if summary.get("deceased"):
+            counts["deceased"] += 1
             continue
         try:
             resource = build_risk_assessment(
@@ -47,4 +52,5 @@ def write_back(store: Store, source: PatientSource) -> dict[str, Any]:
                 reasons.append(f"{summary['patient']}: {exc}")
             continue
         counts["created" if written.created else "unchanged"] += 1
-    return {**{k: counts[k] for k in ("created", "unchanged", "failed")}, "failures": reasons}
+    counted = ("created", "unchanged", "failed", "deceased")
+    return {**{k: counts[k] for k in counted}, "failures": reasons}

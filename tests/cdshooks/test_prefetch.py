@@ -118,7 +118,7 @@ def test_a_bundle_keeps_its_resources_of_the_template_type_and_warnings_as_notes
     prefetched = read_prefetched(CONDITIONS, bundle, "p1")
     assert prefetched is not None
     assert [r["id"] for r, _ in prefetched.resources] == ["c1"]
-    assert prefetched.notes == ("truncated",)
+    assert prefetched.notes == ("truncated (warning)",)
 
 
 def test_a_single_resource_of_the_template_type_is_accepted() -> None:

@@ -54,6 +54,7 @@ def test_risk_assessments_are_written_once_for_net_patients(
         "created": net,
         "unchanged": 0,
         "failed": 0,
+        "deceased": 0,
         "failures": [],
     }
     assert again.figures["writeBack"]["unchanged"] == net

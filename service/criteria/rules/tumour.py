@@ -42,10 +42,11 @@ def _ki67_decision(
     if ki67.value is None:
         return (
             Status.UNKNOWN,
-            f"latest Ki-67 ({ki67.reference}) cannot be interpreted: {ki67.problem}",
+            f"latest Ki-67 ({ki67.origin}) cannot be interpreted: {ki67.problem}",
         )
     status = ki67.value.decide("<=", limit)
-    shown = f"Ki-67 {ki67.display} ({when(ki67.date)})"
+    part = f", component of {ki67.reference}" if ki67.component else ""
+    shown = f"Ki-67 {ki67.display} ({when(ki67.date)}{part})"
     if status is Status.MET:
         return status, f"{shown} is at most {limit} %"
     if status is Status.NOT_MET:

@@ -210,7 +210,8 @@ def test_notes_the_server_attaches_to_a_search_become_warnings(
     register(rsps, answer)
     record = make_client().fetch_patient("p1")
     assert [w.message for w in record.warnings] == [
-        "FHIR server on the Observation search: Unknown search parameter 'code'; ignored"
+        "the FHIR server reported: Unknown search parameter 'code'; ignored (warning) "
+        "[Observation search]"
     ]
 
 

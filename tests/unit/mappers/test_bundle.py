@@ -89,7 +89,10 @@ def test_choosing_one_of_two_patients_uses_only_their_resources() -> None:
     assert inputs.patient == "Patient/b"
     assert inputs.ki67 is not None
     assert inputs.ki67.reference == "Observation/for-b"
-    assert inputs.warnings == ()
+    # criteria.md §7 (v1.1): the warnings say how many were left out, naming none of them
+    [warning] = inputs.warnings
+    assert warning.reference is None
+    assert warning.message.startswith("1 resource about another patient")
 
 
 def test_a_resource_for_another_patient_is_not_used_and_reported() -> None:
@@ -219,7 +222,8 @@ def test_record_from_bundle_keeps_the_patient_and_their_clinical_resources() -> 
     )
     record = record_from_bundle(the_bundle)
     assert record.patient.reference == "Patient/p1"
-    assert [e.reference for e in record.resources] == ["Observation/mine"]
+    # every type is kept (the mappers look into any resource for contained Observations)
+    assert [e.reference for e in record.resources] == ["Observation/mine", "Encounter/e1"]
     assert [w.reference for w in record.warnings] == ["Observation/theirs"]
 
 

@@ -56,6 +56,22 @@ FREE_TEXT_UNITS = [
     pytest.param(PLATELETS, "G/L", Decimal(1), id="platelets G/L"),
     pytest.param(PLATELETS, "/uL", THOUSAND, id="platelets per uL"),
     pytest.param(PLATELETS, "/mm3", THOUSAND, id="platelets per mm3"),
+    # terminology.md v1.1
+    *[
+        pytest.param(PLATELETS, unit, Decimal(1), id=f"platelets {unit} (v1.1)")
+        for unit in (
+            "10^3/mm3",
+            "10*3/mm3",
+            "x10^3/uL",
+            "x10E3/uL",
+            "10^9/L",
+            "x10^9/L",
+            "x10E9/L",
+            "10E9/L",
+            "x10(9)/L",
+        )
+    ],
+    pytest.param(PLATELETS, "/mcL", THOUSAND, id="platelets per mcL (v1.1)"),
 ]
 
 
@@ -197,6 +213,9 @@ def test_bilirubin_converts_to_mg_dl_in_exact_decimal(value: Any, unit: str, mg_
         pytest.param(150000, "/uL", "150", id="150000 /uL"),
         pytest.param(85500, "/mm3", "85.5", id="85500 /mm3"),
         pytest.param(150, "K/uL", "150", id="150 K/uL"),
+        pytest.param(98000, "/mcL", "98", id="98000 /mcL"),
+        pytest.param(99, "x10E9/L", "99", id="99 x10E9/L"),
+        pytest.param(100, "x10(9)/L", "100", id="100 x10(9)/L"),
     ],
 )
 def test_platelet_counts_are_normalised_to_10_9_per_litre(
