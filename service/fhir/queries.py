@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 from service.mappers.codes import Terminology
 from service.mappers.reading import is_fhir_id
+from service.mappers.systems import OID_SYSTEMS
 
 __all__ = [
     "SearchParams",
@@ -62,9 +63,12 @@ def search_pairs(params: SearchParams | str | None) -> list[tuple[str, str]]:
 def observation_code_param(terminology: Terminology) -> str | None:
     """Return ``system|code,system|code,...`` for every Observation code the mappers read.
 
-    Returns ``None`` when a code set has prefix families (a token search cannot
-    express a prefix): then search without a code filter and let the mappers choose.
-    Codes are sorted so the same terminology always gives the same URL.
+    LOINC codes are listed under their OID system too (``urn:oid:2.16.840.1.113883.6.1``,
+    terminology.md v1.1), because a token search matches the system as stored: a server
+    holding OID-coded Observations answers only the OID form. Returns ``None`` when a code
+    set has prefix families (a token search cannot express a prefix): then search without
+    a code filter and let the mappers choose. Codes are sorted so the same terminology
+    always gives the same URL.
     """
     codes: set[tuple[str, str]] = set()
     for code_set in terminology.observations.values():
@@ -73,6 +77,8 @@ def observation_code_param(terminology: Terminology) -> str | None:
         codes |= code_set.exact
     if not codes:
         return None
+    oids = {uri: oid for oid, uri in OID_SYSTEMS.items()}
+    codes |= {(oids[system], code) for system, code in codes if system in oids}
     return ",".join(
         f"{escape_search_value(system)}|{escape_search_value(code)}"
         for system, code in sorted(codes)

@@ -72,6 +72,9 @@ OBSERVATION_CODES: Mapping[str, CodeSet] = MappingProxyType(
     {
         "ki67": CodeSet(_codes(LOINC, "29593-1")),
         "ki67_breast": CodeSet(_codes(LOINC, "85330-9")),
+        # Panels whose components carry a Ki-67 (none shipped; a site maps its own): the
+        # panel is searched for, only its Ki-67 component is read (criteria.md §7, v1.1).
+        "ki67_panel": CodeSet(),
         "bilirubin": CodeSet(_codes(LOINC, "1975-2", "42719-5", "14631-6", "54363-7")),
         "platelets": CodeSet(_codes(LOINC, "777-3", "26515-7", "778-1", "49497-1", "74464-9")),
         "disease_course": CodeSet(_codes(LOINC, "97509-4")),

@@ -32,7 +32,7 @@ _LABELS = {
 def _read_code(observation: dict[str, Any], terminology: Terminology) -> str | None:
     """Return the input a contained Observation (or one of its components) would be."""
     hit = terminology.observation_input(observation.get("code"))
-    if hit is not None:
+    if hit is not None and hit[0] != "ki67_panel":
         return hit[0]
     components = observation.get("component")
     for component in components if isinstance(components, list) else []:

@@ -87,6 +87,8 @@ class _NotAResultError(Exception):
 
 COMPONENT_INPUTS = frozenset({"ki67", "ki67_breast"})
 """Inputs read from an Observation's ``component`` too (criteria.md §7, v1.1)."""
+PANEL_INPUTS = frozenset({"ki67_panel"})
+"""Codes searched for only for their components: the panel itself is no result."""
 
 
 def _candidates(
@@ -96,7 +98,7 @@ def _candidates(
     component that carries a Ki-67 code (the first such component per input)."""
     found: list[tuple[str, tuple[str, str], dict[str, Any] | None]] = []
     hit = terminology.observation_input(entry.resource.get("code"))
-    if hit is not None:
+    if hit is not None and hit[0] not in PANEL_INPUTS:
         found.append((hit[0], hit[1], None))
     components = entry.resource.get("component")
     seen: set[str] = set()

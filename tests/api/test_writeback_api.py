@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from flask.testing import FlaskClient
 
 from service.app import create_app
+from service.demo_store import DemoStore
+from service.sources import DemoSource
 
 OUTCOME_SYSTEM = "https://nelm-cds.github.io/fhir/CodeSystem/nelm-assessment"
 
@@ -99,3 +103,46 @@ def test_the_code_system_is_published_with_every_outcome_code(client: FlaskClien
     for set_id in ("milan-net", "enets", "unos", "resection"):
         for status in ("eligible", "ineligible", "indeterminate"):
             assert f"{set_id}-{status}" in codes
+
+
+def deceased_client(**elements: object) -> FlaskClient:
+    """Return a client whose store holds demo-transplant with ``elements`` on the Patient."""
+    store = DemoStore.load()
+    bundle = copy.deepcopy(store.bundles["demo-transplant"])
+    for item in bundle["entry"]:
+        if item["resource"]["resourceType"] == "Patient":
+            item["resource"].update(elements)
+    app = create_app({"TESTING": True})
+    app.extensions["nelm_source"] = DemoSource(DemoStore({"demo-transplant": bundle}))
+    return app.test_client()
+
+
+@pytest.mark.parametrize(
+    ("elements", "said"),
+    [
+        pytest.param({"deceasedDateTime": "2026-10-01"}, "on 2026-10-01", id="died before"),
+        pytest.param({"deceasedDateTime": "2026-11-22"}, "on 2026-11-22", id="died that day"),
+        pytest.param({"deceasedBoolean": True}, "with no date", id="deceasedBoolean"),
+    ],
+)
+@pytest.mark.parametrize("query", ["at=2026-11-22", "at=2026-11-22&dry-run=true"])
+def test_no_risk_assessment_is_written_for_a_patient_deceased_by_the_evaluation_date(
+    elements: dict[str, object], said: str, query: str
+) -> None:
+    client = deceased_client(**elements)
+    status, body = write(client, "demo-transplant", query)
+    assert status == 422
+    assert body["error"] == "unprocessable"
+    assert body["reason"] == "patient_deceased"
+    assert f"the patient is recorded as deceased {said}" in body["message"]
+    # the evaluation itself is still given, with the warning (an audit of past decisions)
+    evaluation = client.get("/api/patients/demo-transplant/evaluation?at=2026-11-22").get_json()
+    assert any("recorded as deceased" in w["message"] for w in evaluation["warnings"])
+    assert evaluation["assessments"][0]["status"] == "eligible"
+
+
+def test_a_risk_assessment_is_written_for_an_evaluation_date_before_death() -> None:
+    client = deceased_client(deceasedDateTime="2026-12-01")
+    status, body = write(client, "demo-transplant")
+    assert status == 201
+    assert body["resourceType"] == "RiskAssessment"

@@ -400,3 +400,42 @@ def test_a_hook_call_logs_no_patient_data_and_no_token(
     only_card(post(client, auth, body))
     assert "demo-transplant" not in caplog.text
     assert TOKEN not in caplog.text
+
+
+# --- deceased patients (criteria.md §7, v1.1) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "elements",
+    [
+        pytest.param({"deceasedDateTime": "2026-01-15"}, id="deceasedDateTime before today"),
+        pytest.param({"deceasedBoolean": True}, id="deceasedBoolean without a date"),
+    ],
+)
+def test_no_card_for_a_patient_recorded_as_deceased(
+    client: FlaskClient,
+    auth: Headers,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    elements: dict[str, Any],
+) -> None:
+    monkeypatch.setattr(routes, "today", lambda: AT)
+    caplog.set_level(logging.INFO, logger="service.cdshooks.routes")
+    prefetch = full_prefetch("demo-transplant")
+    prefetch["patient"] = prefetch["patient"] | elements
+    response = post(client, auth, hook_body("demo-transplant", prefetch))
+    assert response.status_code == 200
+    assert response.get_json() == {"cards": []}
+    assert "recorded as deceased, no card" in caplog.text
+    assert "demo-transplant" not in caplog.text
+    assert "2026-01-15" not in caplog.text
+
+
+def test_a_card_for_a_patient_who_died_after_the_evaluation_date(
+    client: FlaskClient, auth: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes, "today", lambda: AT)
+    prefetch = full_prefetch("demo-transplant")
+    prefetch["patient"] = prefetch["patient"] | {"deceasedDateTime": "2026-11-23"}
+    card = only_card(post(client, auth, hook_body("demo-transplant", prefetch)))
+    assert card["indicator"] == "warning"

@@ -15,6 +15,8 @@ from service.fhir.queries import (
 from service.mappers import DEFAULT_TERMINOLOGY, Terminology
 from service.mappers.codes import ASSESSMENT_SYSTEM, LOINC, NCIT, CodeSet
 
+LOINC_OID = "urn:oid:2.16.840.1.113883.6.1"
+
 
 def test_the_observation_code_parameter_lists_every_code_the_mappers_read() -> None:
     param = observation_code_param(DEFAULT_TERMINOLOGY)
@@ -25,7 +27,10 @@ def test_the_observation_code_parameter_lists_every_code_the_mappers_read() -> N
         for code_set in DEFAULT_TERMINOLOGY.observations.values()
         for system, code in code_set.exact
     }
+    # LOINC is asked for under its OID too (terminology.md v1.1)
+    expected |= {e.replace(LOINC, LOINC_OID) for e in expected if e.startswith(f"{LOINC}|")}
     assert listed == expected
+    assert f"{LOINC_OID}|29593-1" in listed
     assert f"{LOINC}|29593-1" in listed
     assert f"{NCIT}|C18000" in listed
     assert f"{ASSESSMENT_SYSTEM}|future-liver-remnant" in listed
