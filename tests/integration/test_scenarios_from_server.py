@@ -17,6 +17,7 @@ import pytest
 
 from service.fhir import FhirClient
 from service.mappers import load_bundle_json, map_bundle, map_record, record_from_bundle
+from service.mappers.site_codes import terminology_from_mapping
 
 from .loading import as_put_transaction
 
@@ -28,6 +29,11 @@ NOT_SEARCHABLE = {
     "subject_references": (
         "a resource without subject belongs to the patient of a one-patient Bundle, "
         "but no patient= search can find it on a server"
+    ),
+    "ki67_in_a_pathology_panel_component": (
+        "the Observation search asks for the codes the service reads; a panel carrying "
+        "Ki-67 in a component is returned only when its code is mapped as ki67_panel "
+        "(tested below)"
     ),
 }
 NOT_PRESERVED = {
@@ -69,3 +75,21 @@ def test_a_scenario_fetched_from_the_server_maps_like_its_bundle(
     fields = [name for name in from_file.__dataclass_fields__ if name != "warnings"]
     differing = [f for f in fields if getattr(from_file, f) != getattr(from_server, f)]
     assert differing == []
+
+
+def test_a_panel_mapped_as_ki67_panel_is_fetched_and_its_component_read(
+    fhir_client: FhirClient,
+) -> None:
+    path = SCENARIOS / "ki67_in_a_pathology_panel_component.json"
+    text = path.read_text(encoding="utf-8")
+    bundle = load_bundle_json(text)
+    patient_id = record_from_bundle(bundle).patient.id
+    fhir_client.transaction(as_put_transaction(json.loads(text)))
+    terminology = terminology_from_mapping(
+        {"observations": {"ki67_panel": [{"system": "http://loinc.org", "code": "60568-3"}]}}
+    )
+    from_server = map_record(fhir_client.fetch_patient(patient_id, terminology), AT, terminology)
+    from_file = map_bundle(bundle, AT)
+    assert from_server.ki67 == from_file.ki67
+    assert from_server.ki67 is not None
+    assert from_server.ki67.component == "29593-1"
