@@ -76,6 +76,8 @@ def test_observation_template_asks_for_exactly_the_codes_the_mappers_read() -> N
     assert name == "code"
     asked = {tuple(token.split("|", 1)) for token in value.split(",")}
     read = {code for code_set in OBSERVATION_CODES.values() for code in code_set.exact}
+    # terminology.md v1.1: LOINC is asked for under its OID system too
+    read |= {("urn:oid:2.16.840.1.113883.6.1", code) for system, code in read if system == LOINC}
     assert asked == read
     assert (LOINC, "29593-1") in asked  # Ki-67
     assert (LOINC, "777-3") in asked  # platelets
