@@ -70,6 +70,16 @@ class SmartContext(Protocol):
         """The access token the launch obtained for that server."""
         ...
 
+    @property
+    def scope(self) -> str | None:
+        """The scopes the EHR granted, if it said."""
+        ...
+
+    @property
+    def fhir_user(self) -> str | None:
+        """The clinician (``Practitioner/123``) from the validated ``id_token``, if any."""
+        ...
+
 
 @functools.cache
 def _smart_module() -> ModuleType | None:
@@ -130,7 +140,7 @@ def record_reader(patient_id: str, terminology: Terminology) -> RecordReader:
     note("page.view", patient_id=patient_id if is_fhir_id(patient_id) else None)
     context = current_smart_context()
     if context is not None and context.patient_id == patient_id:
-        note(actor=Actor("smart-user", fhir_user=getattr(context, "fhir_user", None)))
+        note(actor=Actor("smart-user", fhir_user=context.fhir_user))
         return _smart_reader(context, terminology)
     source = patient_source()
     if isinstance(source, DemoSource):

@@ -22,15 +22,37 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Flask, Response, current_app, render_template
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from service import __version__
 from service.app_services import evaluation_config, terminology
+from service.assessments.fields import Submission, parse_submission, recorded_answers
+from service.assessments.questionnaire import QUESTIONNAIRE_ID, questionnaire
+from service.auth.audit import note
 from service.engine import run_evaluation
 from service.errors import ServiceError
-from service.pages.access import PageUnauthorizedError, record_reader
+from service.pages import access
+from service.pages.access import PageUnauthorizedError, SmartContext, record_reader
 from service.pages.links import PAGE_LINK_DEFAULTS, PageLinks
+from service.pages.recording import (
+    FormExpiredError,
+    can_record,
+    claim_form,
+    form_view,
+    release_form,
+    write_changes,
+)
 from service.pages.view import page_view
 from service.public_url import public_base_url
 from service.query_params import checked_patient_id, evaluation_date_param
@@ -53,7 +75,7 @@ PAGE_DEFAULTS = dict(PAGE_LINK_DEFAULTS)
 """Settings of the clinician page, with their defaults (see :mod:`service.pages.links`)."""
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'"
 )
 
 
@@ -77,9 +99,19 @@ def _page_url(patient_id: str, at: str) -> str:
     return f"{public_base_url(current_app.config)}{path}?{urlencode({'at': at})}"
 
 
-@blueprint.get("/patients/<patient_id>/evaluation")
-def evaluation(patient_id: str) -> ResponseReturnValue:
-    """Render the clinician page of ``patient_id``'s evaluation (``?at=``, ``?token=``)."""
+def _recording_context(patient_id: str) -> SmartContext | None:
+    """Return the SMART launch of this patient when it may record findings."""
+    context = access.current_smart_context()
+    if context is None or context.patient_id != patient_id or not can_record(context.scope):
+        return None
+    return context
+
+
+def _render(
+    patient_id: str, *, sent: Submission | None = None, notice: str | None = None
+) -> ResponseReturnValue:
+    """Evaluate ``patient_id`` and render the page (with the form in a SMART launch that
+    may record; ``sent`` is a submission with errors to show again)."""
     codes = terminology()
     reader = record_reader(patient_id, codes)
     at = evaluation_date_param()
@@ -93,11 +125,92 @@ def evaluation(patient_id: str) -> ResponseReturnValue:
         terminology=codes,
         fhir_base=reader.fhir_base,
     )
-    return render_template(
+    context = _recording_context(patient_id)
+    form = None
+    if context is not None:
+        action = f"/patients/{quote(patient_id, safe='')}/assessments"
+        form = form_view(
+            action, recorded_answers(evaluation.inputs), performer=context.fhir_user, sent=sent
+        )
+    body = render_template(
         "pages/evaluation.html",
         view=view,
+        form=form,
+        notice=notice,
         page_url=_page_url(patient_id, view.evaluation_date),
     )
+    return body, 400 if sent is not None and sent.errors else 200
+
+
+@blueprint.get("/patients/<patient_id>/evaluation")
+def evaluation(patient_id: str) -> ResponseReturnValue:
+    """Render the clinician page of ``patient_id``'s evaluation (``?at=``, ``?token=``)."""
+    recorded = request.args.get("recorded")
+    notice = None
+    if recorded is not None and recorded.isdigit() and len(recorded) < 3:
+        count = int(recorded)
+        notice = (
+            f"Recorded {count} finding{'s' if count != 1 else ''}; the evaluation below "
+            "includes them."
+            if count
+            else "Nothing new to record: the record already says this."
+        )
+    elif request.args.get("repeat") == "1":
+        notice = "This form was already sent; nothing was written twice."
+    return _render(patient_id, notice=notice)
+
+
+@blueprint.post("/patients/<patient_id>/assessments")
+def record_assessments(patient_id: str) -> ResponseReturnValue:
+    """Record the MDT findings of the form (SMART launch with Observation create scope);
+    then show the evaluation again (303)."""
+    checked_patient_id(patient_id)
+    context = access.current_smart_context()
+    if context is None or context.patient_id != patient_id:
+        raise PageUnauthorizedError("open this page from the patient's chart in the EHR")
+    if not can_record(context.scope):
+        raise RecordingForbiddenError(
+            "The EHR did not grant this app the right to record Observations "
+            "(patient/Observation.c); ask the EHR's administrators."
+        )
+    page = f"/patients/{quote(patient_id, safe='')}/evaluation"
+    try:
+        submission = claim_form(request.form.get("submission"))
+    except FormExpiredError as exc:
+        if exc.already_recorded:
+            return redirect(f"{page}?repeat=1", 303)
+        return _render(
+            patient_id, notice="The form had expired; nothing was recorded. Please try again."
+        )
+    codes = terminology()
+    inputs = run_evaluation(
+        record_reader(patient_id, codes).fetch(patient_id),
+        evaluation_date_param(),
+        config=evaluation_config(),
+        terminology=codes,
+    ).inputs
+    sent = parse_submission(request.form, recorded_answers(inputs))
+    if sent.errors:
+        release_form(submission)
+        return _render(patient_id, sent=sent)
+    created = write_changes(
+        sent.changes,
+        patient_id=patient_id,
+        fhir_base_url=context.fhir_base_url,
+        access_token=context.access_token,
+        performer=context.fhir_user,
+        submission=submission,
+    )
+    note("assessment.record", patient_id=patient_id)
+    return redirect(f"{page}?{urlencode({'recorded': created})}", 303)
+
+
+@blueprint.get(f"/fhir/Questionnaire/{QUESTIONNAIRE_ID}")
+def mdt_questionnaire() -> ResponseReturnValue:
+    """Publish the MDT assessment form as a FHIR Questionnaire."""
+    response = jsonify(questionnaire(__version__))
+    response.mimetype = "application/fhir+json"
+    return response
 
 
 def _minutes(seconds: int) -> int:
@@ -110,6 +223,13 @@ def unauthorized(error: PageUnauthorizedError) -> ResponseReturnValue:
     links: PageLinks = current_app.extensions["nelm_page_links"]
     body = render_template("pages/unauthorized.html", minutes=_minutes(links.max_age_seconds))
     return body, 401, {"WWW-Authenticate": 'Bearer realm="NELM-CDS clinician page"'}
+
+
+class RecordingForbiddenError(ServiceError):
+    """The launch may read the patient but not record Observations (HTTP 403)."""
+
+    status_code = 403
+    code = "forbidden"
 
 
 @blueprint.errorhandler(ServiceError)
