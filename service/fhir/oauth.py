@@ -77,7 +77,13 @@ class TokenResponse:
     """The ``fhirUser`` claim of the ``id_token`` (``Practitioner/123``), if one came.
     Read without checking its signature: the token came straight from the token
     endpoint over TLS (OpenID Connect Core §3.1.3.7), and it serves the audit trail
-    only, never an access decision."""
+    only, never an access decision. The SMART launch validates ``id_token`` itself."""
+    id_token: str | None = field(default=None, repr=False)
+    """The OpenID Connect ``id_token`` as sent, for the caller to validate."""
+    need_patient_banner: bool | None = None
+    """SMART: whether the app must show the patient banner (``None``: not said)."""
+    smart_style_url: str | None = None
+    """SMART: where the EHR's style settings are, if it sent one."""
 
 
 def smart_configuration(
@@ -282,6 +288,11 @@ def _token_response(body: dict[str, Any], where: str) -> TokenResponse:
         scope=scope if isinstance(scope, str) else None,
         patient=patient or None,
         fhir_user=_fhir_user(body.get("id_token")),
+        id_token=id_token if isinstance(id_token := body.get("id_token"), str) else None,
+        need_patient_banner=banner
+        if isinstance(banner := body.get("need_patient_banner"), bool)
+        else None,
+        smart_style_url=style if isinstance(style := body.get("smart_style_url"), str) else None,
     )
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol, cast
@@ -26,7 +27,7 @@ from flask import current_app, request
 from service.app_services import patient_source
 from service.auth.audit import Actor, note
 from service.errors import ServiceError
-from service.fhir import BearerToken, FhirClient
+from service.fhir import BearerToken, FhirAuthError, FhirClient
 from service.mappers import PatientRecord, Terminology
 from service.mappers.reading import is_fhir_id
 from service.pages.links import PageLinks
@@ -80,6 +81,16 @@ class SmartContext(Protocol):
         """The clinician (``Practitioner/123``) from the validated ``id_token``, if any."""
         ...
 
+    @property
+    def need_patient_banner(self) -> bool:
+        """Whether the page must show the patient's identity (the EHR may show its own)."""
+        ...
+
+    @property
+    def style(self) -> Mapping[str, str]:
+        """The EHR's checked SMART style settings."""
+        ...
+
 
 @functools.cache
 def _smart_module() -> ModuleType | None:
@@ -94,13 +105,13 @@ def _smart_module() -> ModuleType | None:
         raise
 
 
-def current_smart_context() -> SmartContext | None:
-    """Return the SMART launch context of this request, or ``None`` (none, or SMART
-    support not installed)."""
+def current_smart_context(patient_id: str | None = None) -> SmartContext | None:
+    """Return the SMART launch context of this request for ``patient_id`` (each patient's
+    launch has its own session), or ``None`` (none, or SMART support not installed)."""
     module = _smart_module()
     if module is None:
         return None
-    return cast("SmartContext | None", module.current_smart_context())
+    return cast("SmartContext | None", module.current_smart_context(patient_id))
 
 
 @dataclass(frozen=True)
@@ -112,11 +123,35 @@ class RecordReader:
     fhir_base: str | None
 
 
+class SmartSessionEndedError(ServiceError):
+    """The EHR no longer accepts the launch's token (expired or revoked): HTTP 401."""
+
+    status_code = 401
+    code = "session_ended"
+
+
+@contextmanager
+def launch_token_errors(patient_id: str | None) -> Iterator[None]:
+    """Translate FHIR errors of calls made with a launch's token: a token the server
+    refuses (401) means the EHR session ended, which the clinician fixes by opening the
+    page again from the EHR, not "the FHIR server failed"; the rest as usual."""
+    with translated_fhir_errors(patient_id):
+        try:
+            yield
+        except FhirAuthError as exc:
+            if exc.status == 401:
+                raise SmartSessionEndedError(
+                    "Your session with the EHR has ended (the access token expired or was "
+                    "revoked). Open this page again from the patient's chart in the EHR."
+                ) from exc
+            raise
+
+
 def _smart_reader(context: SmartContext, terminology: Terminology) -> RecordReader:
     config = current_app.config
 
     def fetch(patient_id: str) -> PatientRecord:
-        with translated_fhir_errors(patient_id):
+        with launch_token_errors(patient_id):
             client = FhirClient(
                 context.fhir_base_url,
                 allowlist=allowlist_from(config),
@@ -138,7 +173,7 @@ def record_reader(patient_id: str, terminology: Terminology) -> RecordReader:
     :class:`PageUnauthorizedError` (before any fetch). The access is noted for the
     audit trail, with who opens the page."""
     note("page.view", patient_id=patient_id if is_fhir_id(patient_id) else None)
-    context = current_smart_context()
+    context = current_smart_context(patient_id)
     if context is not None and context.patient_id == patient_id:
         note(actor=Actor("smart-user", fhir_user=context.fhir_user))
         return _smart_reader(context, terminology)

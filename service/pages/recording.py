@@ -39,8 +39,9 @@ from service.assessments.observations import (
     submission_identifier,
 )
 from service.fhir import BearerToken, FhirClient
+from service.pages.access import launch_token_errors
 from service.settings import allowlist_from, fhir_timeouts
-from service.sources import translated_fhir_errors
+from service.smart.context import current_session_id
 from service.state import AppState
 
 __all__ = [
@@ -59,7 +60,6 @@ FORM_CAP = 20_000
 _FORMS, _DONE = "mdt-form", "mdt-form-done"
 _SUBMISSION = re.compile(r"[A-Za-z0-9_\-]{32,64}")
 _WRITE_SCOPE = re.compile(r"^(patient|user)/(Observation|\*)\.(\*|write|[cruds]*c[cruds]*)$")
-SESSION_COOKIE = "nelm_smart"
 
 
 def can_record(scope: str | None) -> bool:
@@ -106,7 +106,9 @@ def _state() -> AppState:
 
 
 def _session_hash() -> bytes:
-    session = request.cookies.get(SESSION_COOKIE, "")
+    """Hash the SMART session of this request's patient (the form belongs to it)."""
+    patient_id = (request.view_args or {}).get("patient_id")
+    session = current_session_id(str(patient_id) if patient_id else None) or ""
     return hashlib.sha256(f"mdt-form:{session}".encode()).digest()
 
 
@@ -199,7 +201,7 @@ def write_changes(
     now = datetime.now(UTC)
     by_code = {field.code: field for field in FIELDS}
     created = 0
-    with translated_fhir_errors(patient_id):
+    with launch_token_errors(None):
         client = FhirClient(
             fhir_base_url,
             allowlist=allowlist_from(config),

@@ -101,7 +101,7 @@ def _page_url(patient_id: str, at: str) -> str:
 
 def _recording_context(patient_id: str) -> SmartContext | None:
     """Return the SMART launch of this patient when it may record findings."""
-    context = access.current_smart_context()
+    context = access.current_smart_context(patient_id)
     if context is None or context.patient_id != patient_id or not can_record(context.scope):
         return None
     return context
@@ -125,6 +125,7 @@ def _render(
         terminology=codes,
         fhir_base=reader.fhir_base,
     )
+    launch = access.current_smart_context(patient_id)
     context = _recording_context(patient_id)
     form = None
     if context is not None:
@@ -138,6 +139,9 @@ def _render(
         form=form,
         notice=notice,
         page_url=_page_url(patient_id, view.evaluation_date),
+        hide_banner=launch is not None and not launch.need_patient_banner,
+        smart_style=launch is not None and bool(launch.style),
+        patient_id=patient_id,
     )
     return body, 400 if sent is not None and sent.errors else 200
 
@@ -165,7 +169,7 @@ def record_assessments(patient_id: str) -> ResponseReturnValue:
     """Record the MDT findings of the form (SMART launch with Observation create scope);
     then show the evaluation again (303)."""
     checked_patient_id(patient_id)
-    context = access.current_smart_context()
+    context = access.current_smart_context(patient_id)
     if context is None or context.patient_id != patient_id:
         raise PageUnauthorizedError("open this page from the patient's chart in the EHR")
     if not can_record(context.scope):

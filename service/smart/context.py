@@ -12,6 +12,7 @@ The access token is never logged, never put in a URL or a cookie, and hidden fro
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,12 +21,42 @@ from typing import Any, Protocol
 
 from flask import current_app, has_request_context, request
 
-__all__ = ["EXTENSION", "SESSION_COOKIE", "SmartContext", "current_smart_context"]
+__all__ = [
+    "EXTENSION",
+    "SESSION_COOKIE",
+    "SmartContext",
+    "current_smart_context",
+    "session_cookie_name",
+]
 
 SESSION_COOKIE = "nelm_smart"
 EXTENSION = "nelm_smart"
 """``app.extensions`` key of the launch flow (:class:`~service.smart.flow.SmartLaunchFlow`)."""
 SESSION_ID = re.compile(r"[A-Za-z0-9_\-]{32,64}")
+STYLE_KEYS = frozenset(
+    {
+        "color_background",
+        "color_error",
+        "color_highlight",
+        "color_modal_backdrop",
+        "color_success",
+        "color_text",
+        "dim_border_radius",
+        "dim_font_size",
+        "dim_spacing_size",
+        "font_family_body",
+        "font_family_heading",
+    }
+)
+"""The SMART style settings the page uses (SMART App Launch, "Styling")."""
+
+
+def session_cookie_name(patient_id: str) -> str:
+    """Return the session cookie of a launch for ``patient_id``: one per patient, so a
+    launch for another patient in another tab leaves this one's session alone. The
+    name holds a hash of the id, never the id."""
+    digest = hashlib.sha256(f"nelm-smart-session:{patient_id}".encode()).hexdigest()
+    return f"{SESSION_COOKIE}_{digest[:24]}"
 
 
 @dataclass(frozen=True)
@@ -39,8 +70,14 @@ class SmartContext:
     scope: str | None = None
     """The scopes granted (they may differ from those asked for), if the server said."""
     fhir_user: str | None = None
-    """The user's ``fhirUser`` (``Practitioner/123``) from the launch's ``id_token``, if
-    any: for the audit trail, not for access decisions."""
+    """The user's ``fhirUser`` (``Practitioner/123``) from the launch's validated
+    ``id_token``, if any: for the audit trail and as the performer of what the user
+    records, not for access decisions."""
+    need_patient_banner: bool = True
+    """SMART: the app shows the patient's identity on screen unless the EHR says it
+    already does (``need_patient_banner: false``)."""
+    style: Mapping[str, str] = field(default_factory=dict)
+    """The EHR's SMART style settings (:data:`STYLE_KEYS`), checked, for the page."""
 
     def to_record(self) -> dict[str, Any]:
         """Return the context as JSON-ready data (the token included: seal it)."""
@@ -51,6 +88,8 @@ class SmartContext:
             "expires_at": self.expires_at.timestamp(),
             "scope": self.scope,
             "fhir_user": self.fhir_user,
+            "need_patient_banner": self.need_patient_banner,
+            "style": dict(self.style),
         }
 
     @classmethod
@@ -65,6 +104,12 @@ class SmartContext:
             return None
         if not all(value is None or isinstance(value, str) for value in optional):
             return None
+        banner = record.get("need_patient_banner", True)
+        style = record.get("style") or {}
+        if not isinstance(style, Mapping) or not all(
+            k in STYLE_KEYS and isinstance(v, str) for k, v in style.items()
+        ):
+            style = {}
         return cls(
             patient_id=record["patient_id"],
             fhir_base_url=record["fhir_base_url"],
@@ -72,6 +117,8 @@ class SmartContext:
             expires_at=datetime.fromtimestamp(expires, UTC),
             scope=optional[0],
             fhir_user=optional[1],
+            need_patient_banner=banner if isinstance(banner, bool) else True,
+            style=dict(style),
         )
 
 
@@ -79,8 +126,20 @@ class _Sessions(Protocol):
     def context(self, session_id: str) -> SmartContext | None: ...
 
 
-def current_smart_context() -> SmartContext | None:
-    """Return the SMART context of this request's ``nelm_smart`` cookie.
+def current_session_id(patient_id: str | None = None) -> str | None:
+    """Return this request's session id for ``patient_id`` (its own cookie, else the
+    shared ``nelm_smart`` cookie of older launches), if it looks like one."""
+    names = ([session_cookie_name(patient_id)] if patient_id else []) + [SESSION_COOKIE]
+    for name in names:
+        session_id = request.cookies.get(name)
+        if session_id and SESSION_ID.fullmatch(session_id):
+            return session_id
+    return None
+
+
+def current_smart_context(patient_id: str | None = None) -> SmartContext | None:
+    """Return the SMART context of this request for ``patient_id`` (see
+    :func:`current_session_id`).
 
     ``None`` when there is no cookie, the session is unknown or expired (the token's
     ``expires_in``), or SMART launch is not set up. Raises :class:`RuntimeError`
@@ -89,7 +148,7 @@ def current_smart_context() -> SmartContext | None:
     if not has_request_context():
         raise RuntimeError("current_smart_context() needs a request")
     sessions: _Sessions | None = current_app.extensions.get(EXTENSION)
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if sessions is None or not session_id or not SESSION_ID.fullmatch(session_id):
+    session_id = current_session_id(patient_id)
+    if sessions is None or session_id is None:
         return None
     return sessions.context(session_id)

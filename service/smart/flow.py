@@ -62,8 +62,10 @@ from service.smart.errors import (
     SmartStateError,
     SmartUpstreamError,
 )
+from service.smart.id_token import IdTokenError, IdTokenValidator
 from service.smart.pkce import METHOD, new_verifier, s256_challenge
 from service.smart.store import ExpiringStore, SealedRecords
+from service.smart.style import smart_style
 from service.state.base import MemoryStore, SharedStore, StoreUnavailableError
 from service.state.sealing import Sealer
 
@@ -138,6 +140,7 @@ class _PendingLaunch:
     code_verifier: str = field(repr=False)
     binding: str = field(repr=False)
     created: float
+    nonce: str = field(default="", repr=False)
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> _PendingLaunch | None:
@@ -146,7 +149,8 @@ class _PendingLaunch:
         except TypeError:
             return None
         texts = (pending.iss, pending.fhir_base_url, pending.token_endpoint)
-        ok = all(isinstance(t, str) for t in (*texts, pending.code_verifier, pending.binding))
+        secrets_ = (pending.code_verifier, pending.binding, pending.nonce)
+        ok = all(isinstance(t, str) for t in (*texts, *secrets_))
         return pending if ok and isinstance(pending.created, int | float) else None
 
 
@@ -200,6 +204,7 @@ class SmartLaunchFlow:
         self._configs: ExpiringStore[SmartConfiguration] = ExpiringStore(
             max_entries=MAX_CONFIGS, clock=clock
         )
+        self._id_tokens = IdTokenValidator(settings.allowlist, timeout=settings.timeout[1])
 
     @property
     def enabled(self) -> bool:
@@ -214,9 +219,16 @@ class SmartLaunchFlow:
     # --- launch -----------------------------------------------------------------------
 
     def begin(self, *, iss: str | None, launch: str | None, binding: str) -> str:
-        """Return the authorization URL to redirect the browser to for this launch."""
+        """Return the authorization URL to redirect the browser to for this launch.
+
+        Without ``launch`` it is a standalone launch: the scope asks for
+        ``launch/patient`` instead of ``launch``, so the EHR lets the user pick the
+        patient. With ``openid`` in the scope a ``nonce`` is sent (and checked in the
+        ``id_token``).
+        """
         client_id = self._client_id()
-        iss, launch = _plain(iss, "iss"), _plain(launch, "launch")
+        iss = _plain(iss, "iss")
+        launch = _plain(launch, "launch") if launch is not None else None
         try:
             base = self.settings.allowlist.check(iss)
         except FhirUrlNotAllowedError as exc:
@@ -226,6 +238,10 @@ class SmartLaunchFlow:
             ) from exc
         config = self._configuration(str(base))
         verifier, state = new_verifier(), secrets.token_urlsafe(32)
+        scope = self.settings.scope.split()
+        if launch is None:
+            scope = [("launch/patient" if s == "launch" else s) for s in scope]
+        nonce = secrets.token_urlsafe(24) if "openid" in scope else ""
         pending = _PendingLaunch(
             iss=iss,
             fhir_base_url=str(base),
@@ -233,26 +249,30 @@ class SmartLaunchFlow:
             code_verifier=verifier,
             binding=binding,
             created=self._clock(),
+            nonce=nonce,
         )
         try:
             self._pending.put(state, asdict(pending), ttl=STATE_TTL)
         except StoreUnavailableError as exc:
             raise SmartStateError("the launch cannot be kept right now; try again") from exc
-        log.info("SMART launch from %s: redirecting to its authorization server", base.origin)
-        return _with_query(
-            config.authorization_endpoint,
-            {
-                "response_type": "code",
-                "client_id": client_id,
-                "redirect_uri": self.settings.redirect_uri,
-                "launch": launch,
-                "scope": self.settings.scope,
-                "state": state,
-                "aud": iss,
-                "code_challenge": s256_challenge(verifier),
-                "code_challenge_method": METHOD,
-            },
+        log.info(
+            "SMART %s launch from %s: redirecting to its authorization server",
+            "EHR" if launch is not None else "standalone",
+            base.origin,
         )
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": self.settings.redirect_uri,
+            **({"launch": launch} if launch is not None else {}),
+            "scope": " ".join(scope),
+            "state": state,
+            "aud": iss,
+            "code_challenge": s256_challenge(verifier),
+            "code_challenge_method": METHOD,
+            **({"nonce": nonce} if nonce else {}),
+        }
+        return _with_query(config.authorization_endpoint, params)
 
     def _configuration(self, base_url: str) -> SmartConfiguration:
         cached = self._configs.get(base_url)
@@ -311,6 +331,7 @@ class SmartLaunchFlow:
             raise SmartLaunchError("launch without patient context")
         if not is_fhir_id(token.patient):
             raise SmartUpstreamError("the EHR's patient context is not a valid FHIR id")
+        fhir_user = self._identity(token, pending, client_id)
         now = self._clock()
         lifetime = min(token.expires_in or DEFAULT_TOKEN_LIFETIME, MAX_SESSION_LIFETIME)
         context = SmartContext(
@@ -319,7 +340,9 @@ class SmartLaunchFlow:
             access_token=token.access_token,
             expires_at=datetime.fromtimestamp(now + lifetime, UTC),
             scope=token.scope,
-            fhir_user=token.fhir_user,
+            fhir_user=fhir_user,
+            need_patient_banner=token.need_patient_banner is not False,
+            style=smart_style(token.smart_style_url, pending.fhir_base_url, self.settings),
         )
         session_id = secrets.token_urlsafe(32)
         try:
@@ -328,6 +351,26 @@ class SmartLaunchFlow:
             raise SmartStateError("the session cannot be kept right now; try again") from exc
         log.info("SMART launch from %s completed; session started", pending.fhir_base_url)
         return session_id, context
+
+    def _identity(
+        self, token: TokenResponse, pending: _PendingLaunch, client_id: str
+    ) -> str | None:
+        """Return the user's ``fhirUser`` from the validated ``id_token`` (``None`` when
+        none came); an id_token that does not validate ends the launch."""
+        if token.id_token is None:
+            return None
+        issuers = {pending.iss, pending.fhir_base_url}
+        try:
+            identity = self._id_tokens.validate(
+                token.id_token, issuers=issuers, client_id=client_id, nonce=pending.nonce
+            )
+        except IdTokenError as exc:
+            log.warning("SMART launch refused: id_token not valid (%s)", exc)
+            raise SmartUpstreamError(
+                "the EHR's identity token (id_token) could not be verified; "
+                "open the app again from the EHR"
+            ) from exc
+        return identity.fhir_user
 
     def _exchange(self, pending: _PendingLaunch, client_id: str, code: str) -> TokenResponse:
         try:

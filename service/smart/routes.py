@@ -1,4 +1,5 @@
-"""The ``smart`` blueprint: ``GET /smart/launch`` and ``GET /smart/callback``.
+"""The ``smart`` blueprint: ``GET /smart/launch`` (EHR or standalone launch),
+``GET /smart/callback`` and ``GET /smart/style.css`` (the EHR's style settings).
 
 Both are browser routes (the EHR opens them, often in an iframe), so a failure is a
 small HTML page with the status (400 bad launch, 404 SMART not set up, 502 the EHR's
@@ -9,8 +10,10 @@ Cookies, both ``HttpOnly`` (no script reads them), path-scoped:
 
 - ``nelm_smart_launch`` (path ``/smart``, 10 minutes): a random value that ties a
   launch's ``state`` to the browser that started it;
-- ``nelm_smart`` (path ``/``, browser session; the server ends it when the token
-  expires): the session id, the only thing the browser holds.
+- ``nelm_smart_<hash of the patient id>`` (path ``/``, browser session; the server ends
+  it when the token expires): the session id, the only thing the browser holds; one per
+  patient, so a launch for a second patient in another tab leaves the first tab's
+  session alone.
 
 When ``PUBLIC_BASE_URL`` is https they are ``Secure; SameSite=None; Partitioned``:
 EHRs embed SMART apps in iframes, where the service is a third party, and browsers
@@ -23,6 +26,7 @@ window, not in an iframe.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -31,15 +35,23 @@ from flask.typing import ResponseReturnValue
 from markupsafe import escape
 from werkzeug.wrappers import Response as BaseResponse
 
+from service.settings import text_setting
 from service.smart import SMART_DEFAULTS
-from service.smart.context import EXTENSION, SESSION_COOKIE, SESSION_ID
+from service.smart.context import (
+    EXTENSION,
+    SESSION_ID,
+    current_smart_context,
+    session_cookie_name,
+)
 from service.smart.errors import SmartLaunchError
 from service.smart.flow import STATE_TTL, SmartLaunchFlow, SmartSettings, new_browser_binding
+from service.smart.style import style_css
 from service.state import AppState
 
 __all__ = ["BINDING_COOKIE", "blueprint", "init_app"]
 
 BINDING_COOKIE = "nelm_smart_launch"
+SMART_PATIENT = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 blueprint = Blueprint("smart", __name__, url_prefix="/smart")
 
@@ -94,14 +106,21 @@ def _private(response: BaseResponse) -> BaseResponse:
 
 @blueprint.get("/launch")
 def launch() -> ResponseReturnValue:
-    """Start an EHR launch: check ``iss``, redirect to the EHR's authorization endpoint."""
+    """Start a launch: check ``iss``, redirect to the EHR's authorization endpoint.
+
+    With ``launch`` (from the EHR) it is an EHR launch; without it a standalone launch,
+    in which the EHR lets the clinician pick the patient; ``iss`` then defaults to the
+    configured FHIR server (``NELM_CDS_FHIR_BASE_URL``).
+    """
     flow = _flow()
     binding = request.cookies.get(BINDING_COOKIE)
     if not binding or not SESSION_ID.fullmatch(binding):
         binding = new_browser_binding()
-    url = flow.begin(
-        iss=request.args.get("iss"), launch=request.args.get("launch"), binding=binding
-    )
+    launch_id = request.args.get("launch")
+    iss = request.args.get("iss")
+    if iss is None and launch_id is None:
+        iss = text_setting(current_app.config, "FHIR_BASE_URL")
+    url = flow.begin(iss=iss, launch=launch_id, binding=binding)
     response = redirect(url, 302)
     response.set_cookie(
         BINDING_COOKIE,
@@ -124,7 +143,25 @@ def callback() -> ResponseReturnValue:
         binding=request.cookies.get(BINDING_COOKIE),
     )
     response = redirect(f"/patients/{quote(context.patient_id, safe='')}/evaluation", 302)
-    response.set_cookie(SESSION_COOKIE, session_id, path="/", **_cookie_options(flow.settings))
+    # one cookie per patient: a launch for another patient in another tab keeps this one
+    response.set_cookie(
+        session_cookie_name(context.patient_id),
+        session_id,
+        path="/",
+        **_cookie_options(flow.settings),
+    )
+    return _private(response)
+
+
+@blueprint.get("/style.css")
+def style() -> ResponseReturnValue:
+    """Serve the EHR's SMART style settings of the ``patient``'s launch as CSS (empty
+    without a launch or settings)."""
+    patient_id = request.args.get("patient", "")
+    context = current_smart_context(patient_id) if SMART_PATIENT.fullmatch(patient_id) else None
+    css = style_css(context.style) if context is not None else ""
+    response = Response(css, mimetype="text/css")
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return _private(response)
 
 

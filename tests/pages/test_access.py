@@ -275,6 +275,10 @@ class FakeSmartContext:
     patient_id: str
     fhir_base_url: str
     access_token: str = field(repr=False)
+    scope: str | None = None
+    fhir_user: str | None = None
+    need_patient_banner: bool = True
+    style: dict[str, str] = field(default_factory=dict)
 
 
 def smart_app() -> Flask:
@@ -286,7 +290,7 @@ def test_a_smart_launch_for_the_patient_reads_its_own_fhir_server_with_its_token
 ) -> None:
     serve_patient(fhir, SMART_BASE)
     context = FakeSmartContext("p1", SMART_BASE, "launch-access-token")
-    monkeypatch.setattr(access, "current_smart_context", lambda: context)
+    monkeypatch.setattr(access, "current_smart_context", lambda patient_id=None: context)
     status, html = open_page(smart_app().test_client(), "p1", None)
     assert status == 200
     assert fhir.calls
@@ -302,7 +306,7 @@ def test_a_smart_launch_for_another_patient_opens_nothing(
 ) -> None:
     serve_patient(fhir)
     context = FakeSmartContext("p2", SMART_BASE, "launch-access-token")
-    monkeypatch.setattr(access, "current_smart_context", lambda: context)
+    monkeypatch.setattr(access, "current_smart_context", lambda patient_id=None: context)
     assert open_page(smart_app().test_client(), "p1", None)[0] == 401
     assert len(fhir.calls) == 0
 
@@ -311,7 +315,7 @@ def test_a_smart_launch_on_a_server_off_the_allowlist_is_refused_before_any_call
     fhir: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     context = FakeSmartContext("p1", "https://elsewhere.example.test/fhir", "tok")
-    monkeypatch.setattr(access, "current_smart_context", lambda: context)
+    monkeypatch.setattr(access, "current_smart_context", lambda patient_id=None: context)
     status, html = open_page(smart_app().test_client(), "p1", None)
     assert status == 502
     assert "tok" not in html
@@ -369,3 +373,47 @@ def test_bad_page_link_settings_fail_at_start_up_naming_the_setting(
 ) -> None:
     with pytest.raises(SettingError, match=f"NELM_CDS_{setting}"):
         fhir_app(**{setting: value})
+
+
+def test_a_token_the_ehr_no_longer_accepts_says_to_reopen_the_page_from_the_ehr(
+    fhir: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an expired or revoked token: the FHIR server answers 401
+    fhir.add(responses.GET, f"{SMART_BASE}/Patient/p1", status=401, json={})
+    for kind in ("Observation", "Condition", "Procedure"):
+        fhir.add(responses.GET, f"{SMART_BASE}/{kind}", status=401, json={})
+    context = FakeSmartContext("p1", SMART_BASE, "revoked-token")
+    monkeypatch.setattr(access, "current_smart_context", lambda patient_id=None: context)
+    status, html = open_page(smart_app().test_client(), "p1", None)
+    assert status == 401
+    assert "Open this page again from the patient&#39;s chart in the EHR" in html
+    assert "FHIR server failed" not in html
+    assert "revoked-token" not in html
+
+
+def test_when_the_ehr_shows_its_own_banner_the_identity_is_for_paper_only(
+    fhir: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve_patient(fhir, SMART_BASE)
+    context = FakeSmartContext("p1", SMART_BASE, "tok", need_patient_banner=False)
+    monkeypatch.setattr(access, "current_smart_context", lambda patient_id=None: context)
+    status, html = open_page(smart_app().test_client(), "p1", None)
+    assert status == 200
+    header = parse_html(html).find_all("header", class_="identity")[0]
+    assert "identity--print-only" in header.attrs["class"].split()
+    shown = FakeSmartContext("p1", SMART_BASE, "tok")
+    monkeypatch.setattr(access, "current_smart_context", lambda patient_id=None: shown)
+    html = open_page(smart_app().test_client(), "p1", None)[1]
+    header = parse_html(html).find_all("header", class_="identity")[0]
+    assert header.attrs["class"] == "identity"
+
+
+def test_the_ehr_s_style_settings_are_linked_as_the_launch_s_stylesheet(
+    fhir: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve_patient(fhir, SMART_BASE)
+    context = FakeSmartContext("p1", SMART_BASE, "tok", style={"color_highlight": "#69b5ce"})
+    monkeypatch.setattr(access, "current_smart_context", lambda patient_id=None: context)
+    html = open_page(smart_app().test_client(), "p1", None)[1]
+    links = [n.attrs["href"] for n in parse_html(html).find_all("link")]
+    assert "/smart/style.css?patient=p1" in links

@@ -37,6 +37,8 @@ class Launch:
     access_token: str = field(repr=False)
     scope: str | None = WRITE
     fhir_user: str | None = "Practitioner/dr-hepatology"
+    need_patient_banner: bool = True
+    style: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,7 @@ def launched(
     monkeypatch: pytest.MonkeyPatch, server: FhirServer, app: Flask, **kw: Any
 ) -> FlaskClient:
     context = Launch(PATIENT, server.base_url, "user-token", **kw)
-    monkeypatch.setattr(access, "current_smart_context", lambda: context)
+    monkeypatch.setattr(access, "current_smart_context", lambda patient_id=None: context)
     client = app.test_client()
     client.set_cookie("nelm_smart", SESSION)
     return client

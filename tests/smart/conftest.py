@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask.testing import FlaskClient
 from flask.typing import ResponseReturnValue
 from werkzeug.test import TestResponse
@@ -24,6 +24,13 @@ from tests.smart.authorization_server import CLIENT_ID, Ehr, serving_ehr
 BASE = "http://localhost"
 CALLBACK = f"{BASE}/smart/callback"
 CONTEXT_ROUTE = "/test/smart-context"
+DEMO_PATIENTS = (
+    "demo-transplant",
+    "demo-resection",
+    "demo-missing",
+    "demo-g3",
+    "demo-extrahepatic",
+)
 
 AppFactory = Callable[..., Flask]
 
@@ -41,7 +48,12 @@ def add_context_route(app: Flask) -> None:
 
     @app.get(CONTEXT_ROUTE)
     def show_context() -> ResponseReturnValue:
-        context = current_smart_context()
+        # the page of a patient asks for that patient's session; here, any patient
+        patients = request.args.getlist("patient") or list(DEMO_PATIENTS)
+        context = next(
+            (c for p in patients if (c := current_smart_context(p)) is not None),
+            current_smart_context(),
+        )
         if context is None:
             return jsonify(context=None)
         return jsonify(
@@ -151,3 +163,15 @@ def run_launch(
     answer = authorize(http, launch)
     assert answer.status_code == 302, answer.text
     return Launch(launch, answer, client.get(callback_path(answer.headers["Location"])))
+
+
+def session_cookie(client: Any) -> Any:
+    """Return the launch's session cookie (one per patient: ``nelm_smart_<hash>``), or
+    ``None``."""
+    found = [
+        cookie
+        for (_, _, name), cookie in client._cookies.items()
+        if name.startswith("nelm_smart_") and name != "nelm_smart_launch"
+    ]
+    assert len(found) <= 1, [c.key for c in found]
+    return found[0] if found else None

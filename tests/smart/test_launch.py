@@ -30,6 +30,7 @@ from tests.smart.conftest import (
     authorize,
     callback_path,
     run_launch,
+    session_cookie,
 )
 
 
@@ -47,8 +48,17 @@ def query(url: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
+SESSION_PREFIX = "nelm_smart_"
+"""Session cookies are per patient: ``nelm_smart_<hash of the patient id>``."""
+
+
 def set_cookie(response: Any, name: str) -> str:
-    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
+    def named(header: str) -> bool:
+        if name == SESSION_PREFIX:
+            return header.startswith(name) and not header.startswith("nelm_smart_launch=")
+        return header.startswith(f"{name}=")
+
+    headers = [h for h in response.headers.getlist("Set-Cookie") if named(h)]
     assert len(headers) == 1, response.headers.getlist("Set-Cookie")
     return str(headers[0])
 
@@ -76,7 +86,7 @@ def test_a_launch_from_the_ehr_ends_on_the_patients_page_with_a_session_cookie(
     assert hops.callback is not None
     assert hops.callback.status_code == 302
     assert hops.callback.headers["Location"] == "/patients/demo-transplant/evaluation"
-    cookie = client.get_cookie(SESSION_COOKIE)
+    cookie = session_cookie(client)
     assert cookie is not None
     assert len(cookie.value) >= 43
     assert ehr.token_calls[-1]["result"] == "issued"
@@ -90,10 +100,11 @@ def test_the_session_gives_the_patient_the_fhir_base_and_a_working_token(
     shown = client.get(CONTEXT_ROUTE).get_json()["context"]
     assert shown["patient_id"] == "demo-resection"
     assert shown["fhir_base_url"] == ehr.fhir_base
-    cookie = client.get_cookie(SESSION_COOKIE)
+    cookie = session_cookie(client)
     assert cookie is not None
-    with app.test_request_context("/", headers={"Cookie": f"{SESSION_COOKIE}={cookie.value}"}):
-        context = current_smart_context()
+    with app.test_request_context("/", headers={"Cookie": f"{cookie.key}={cookie.value}"}):
+        context = current_smart_context("demo-resection")
+        assert current_smart_context("demo-transplant") is None  # another patient's page
     assert context is not None
     assert context.patient_id == "demo-resection"
     assert context.access_token == ehr.issued_tokens[-1]
@@ -131,7 +142,9 @@ def test_the_authorization_request_carries_every_smart_parameter(
         "aud",
         "code_challenge",
         "code_challenge_method",
+        "nonce",
     }
+    assert len(params["nonce"]) >= 32
     assert params["response_type"] == "code"
     assert params["client_id"] == CLIENT_ID
     assert params["redirect_uri"] == CALLBACK
@@ -203,7 +216,7 @@ def test_a_wrong_client_secret_is_refused_by_the_ehr(
     hops = run_launch(client, http, ehr)
 
     assert_failure_page(hops.callback, 400, "invalid_client")
-    assert client.get_cookie(SESSION_COOKIE) is None
+    assert session_cookie(client) is None
 
 
 # --- cookies --------------------------------------------------------------------------
@@ -215,7 +228,7 @@ def test_over_http_cookies_are_httponly_and_samesite_lax(
     hops = run_launch(client, http, ehr)
 
     binding = set_cookie(hops.launch, BINDING_COOKIE)
-    session = set_cookie(hops.callback, SESSION_COOKIE)
+    session = set_cookie(hops.callback, SESSION_PREFIX)
     for header in (binding, session):
         assert "httponly" in attributes(header)
         assert "secure" not in attributes(header)
@@ -242,7 +255,7 @@ def test_over_https_cookies_are_secure_samesite_none_and_partitioned_for_iframes
         callback = client.get(f"{back.path}?{back.query}", base_url="https://nelm.example")
 
     assert callback.status_code == 302
-    for header in (set_cookie(launch, BINDING_COOKIE), set_cookie(callback, SESSION_COOKIE)):
+    for header in (set_cookie(launch, BINDING_COOKIE), set_cookie(callback, SESSION_PREFIX)):
         assert {"httponly", "secure", "partitioned"} <= attributes(header)
         assert "SameSite=None" in header
 
@@ -312,9 +325,7 @@ def test_an_unlisted_ehr_is_never_called(client: FlaskClient, ehr: Ehr) -> None:
     assert ehr.requests == []
 
 
-@pytest.mark.parametrize(
-    "params", [{}, {"iss": "{ehr}"}, {"launch": "x"}, {"iss": "{ehr}", "launch": ""}]
-)
+@pytest.mark.parametrize("params", [{}, {"launch": "x"}, {"iss": "{ehr}", "launch": ""}])
 def test_a_launch_without_iss_or_launch_is_refused(
     client: FlaskClient, ehr: Ehr, params: dict[str, str]
 ) -> None:
@@ -335,19 +346,19 @@ def test_an_unknown_state_is_refused(client: FlaskClient, http: requests.Session
 
     assert_failure_page(response, 400, "unknown, expired or already used")
     assert ehr.token_calls == []
-    assert client.get_cookie(SESSION_COOKIE) is None
+    assert session_cookie(client) is None
 
 
 def test_a_state_is_used_once(client: FlaskClient, http: requests.Session, ehr: Ehr) -> None:
     hops = run_launch(client, http, ehr)
     assert hops.authorize is not None
-    client.delete_cookie(SESSION_COOKIE)
+    client.delete_cookie(session_cookie(client).key)
 
     replay = client.get(callback_path(hops.authorize.headers["Location"]))
 
     assert_failure_page(replay, 400, "already used")
     assert len(ehr.token_calls) == 1
-    assert client.get_cookie(SESSION_COOKIE) is None
+    assert session_cookie(client) is None
 
 
 def test_a_state_expires_after_ten_minutes(
@@ -381,7 +392,7 @@ def test_a_callback_in_another_browser_is_refused(
 
     assert_failure_page(response, 400, "another browser")
     assert ehr.token_calls == []
-    assert victim.get_cookie(SESSION_COOKIE) is None
+    assert session_cookie(victim) is None
     # and the state is spent: the browser that started it cannot use it either
     assert client.get(callback_path(answer.headers["Location"])).status_code == 400
 
@@ -419,7 +430,7 @@ def test_a_token_response_without_a_patient_is_refused(
     hops = run_launch(client, http, ehr)
 
     assert_failure_page(hops.callback, 400, "launch without patient context")
-    assert client.get_cookie(SESSION_COOKIE) is None
+    assert session_cookie(client) is None
 
 
 def test_a_tampered_code_verifier_is_refused_by_the_ehr(
@@ -444,7 +455,7 @@ def test_a_tampered_code_verifier_is_refused_by_the_ehr(
     assert ehr.token_calls[-1]["form"]["code_verifier"] == sent[0]
     assert ehr.token_calls[-1]["result"] == "invalid_grant: code_verifier"
     assert ehr.issued_tokens == []
-    assert client.get_cookie(SESSION_COOKIE) is None
+    assert session_cookie(client) is None
 
 
 def test_a_smart_configuration_without_s256_is_refused(client: FlaskClient, ehr: Ehr) -> None:
@@ -552,3 +563,24 @@ def test_a_session_ends_when_its_token_expires(
 def test_outside_a_request_asking_for_the_context_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="needs a request"):
         current_smart_context()
+
+
+def test_a_launch_for_another_patient_in_another_tab_keeps_the_first_tab_s_session(
+    client: FlaskClient, http: requests.Session, ehr: Ehr
+) -> None:
+    run_launch(client, http, ehr, patient_id="demo-transplant")
+    run_launch(client, http, ehr, patient_id="demo-resection")
+    for patient in ("demo-transplant", "demo-resection"):
+        shown = client.get(CONTEXT_ROUTE, query_string={"patient": patient}).get_json()
+        assert shown["context"]["patient_id"] == patient
+
+
+def test_a_standalone_launch_asks_the_ehr_to_pick_the_patient(
+    client: FlaskClient, ehr: Ehr
+) -> None:
+    response = client.get("/smart/launch", query_string={"iss": ehr.fhir_base})
+    assert response.status_code == 302
+    params = query(response.headers["Location"])
+    assert "launch" not in params
+    assert "launch/patient" in params["scope"].split()
+    assert "launch" not in params["scope"].split()

@@ -15,7 +15,7 @@ from service.smart.context import SESSION_COOKIE
 from service.smart.routes import BINDING_COOKIE
 from service.state import DEV_KEY_FILE
 from tests.smart.authorization_server import Ehr
-from tests.smart.conftest import CONTEXT_ROUTE, AppFactory, authorize, callback_path
+from tests.smart.conftest import CONTEXT_ROUTE, AppFactory, authorize, callback_path, session_cookie
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_a_launch_begun_on_one_worker_completes_on_another(
     callback = second.get(callback_path(answer.headers["Location"]))
 
     assert callback.status_code == 302, callback.get_data(as_text=True)
-    session = second.get_cookie(SESSION_COOKIE)
+    session = session_cookie(second)
     assert session is not None
     first.set_cookie(SESSION_COOKIE, session.value)
     context = first.get(CONTEXT_ROUTE).get_json()["context"]
@@ -56,7 +56,7 @@ def test_the_access_token_is_sealed_in_the_store(
         "/smart/launch", query_string={"iss": ehr.fhir_base, "launch": ehr.new_launch()}
     )
     client.get(callback_path(authorize(http, launch).headers["Location"]))
-    session = client.get_cookie(SESSION_COOKIE)
+    session = session_cookie(client)
     assert session is not None
     with sqlite3.connect(tmp_path / "state" / "state.sqlite3") as db:
         rows = db.execute("SELECT ns, key, value FROM state WHERE ns LIKE 'smart%'").fetchall()
@@ -77,7 +77,7 @@ def test_a_session_sealed_with_another_key_is_unknown(
         "/smart/launch", query_string={"iss": ehr.fhir_base, "launch": ehr.new_launch()}
     )
     old.get(callback_path(authorize(http, launch).headers["Location"]))
-    session = old.get_cookie(SESSION_COOKIE)
+    session = session_cookie(old)
     assert session is not None
     assert old.get(CONTEXT_ROUTE).get_json()["context"] is not None
     rotated = make_app(STATE_DB=state, STATE_ENCRYPTION_KEY="b" * 43 + "=").test_client()
