@@ -181,6 +181,21 @@ CASES: list[Case] = [
         warnings=(Warn("Observation/ki67-string-decimal-comma-ki67"),),
     ),
     Case(
+        "ki67-string-plain",
+        '§3 "A valueString such as "15%" ... is parsed the same way when it is unambiguous"',
+        "T",
+        (ki67("ki67", days_before(305), v_string("15%")),),
+        expect={"ki67_at_most_10": N},
+    ),
+    Case(
+        "ki67-string-extra-words",
+        '§7 valueString "Anything else (extra words ...) → unknown" ("about 5 %", no grade)',
+        "T",
+        (ki67("ki67", days_before(305), v_string("about 5 %")),),
+        expect=_grade_all(U, U, U),
+        warnings=(Warn("Observation/ki67-string-extra-words-ki67"),),
+    ),
+    Case(
         "ki67-unknown-unit-grade-g2",
         '§7 readable-not-interpretable "no fall-back to older data" (older Ki-67 5 % unused) '
         'but "unknown unit → the most recent grade Observation decides"; §3 "unrecognised '

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.acceptance.kit import OID_LOINC, Case, M, N, Resource, U, Warn, recoded
+from tests.acceptance.kit import OID_LOINC, Case, M, Mention, N, Resource, U, Warn, recoded
 from tests.fixtures.fhir_builders import (
     BILIRUBIN_MASS,
     BILIRUBIN_MOLES,
@@ -180,6 +180,7 @@ CASES: list[Case] = [
         "T",
         (bilirubin_mg("bili", days_before(91), 5.0),),
         expect=_bili(U),
+        mentions=(Mention("low_bilirubin", ("90",)),),
     ),
     Case(
         "bilirubin-fresh-90-days",
@@ -254,6 +255,7 @@ CASES: list[Case] = [
         "T",
         (platelets("plt", days_before(91), 60),),
         expect=_plt(U),
+        mentions=(Mention("no_portal_hypertension", ("90",)),),
     ),
     Case(
         "platelets-fresh-90-days-99",

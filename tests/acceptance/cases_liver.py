@@ -151,6 +151,7 @@ CASES: list[Case] = [
         exact_warnings=False,
         mentions=(
             Mention("no_extrahepatic_disease", ("Condition/extrahepatic-unreadable-status-bone",)),
+            Mention("no_extrahepatic_disease", ("status",)),
         ),
     ),
     Case(

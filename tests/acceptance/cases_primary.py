@@ -124,6 +124,7 @@ CASES: list[Case] = [
                 onset=days_before(200),
             ),
         ),
+        evidence=(("portal_drained_primary", "Condition/primaries-agree-primary-2"),),
     ),
     Case(
         "primaries-disagree",
@@ -142,6 +143,7 @@ CASES: list[Case] = [
         mentions=(
             Mention("portal_drained_primary", ("Condition/primaries-disagree-bronchus",)),
             Mention("portal_drained_primary", ("Condition/primaries-disagree-primary",)),
+            Mention("portal_drained_primary", ("MDT",)),
         ),
     ),
     Case(
