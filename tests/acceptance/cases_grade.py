@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from tests.acceptance.kit import OID_LOINC, Case, Mention, N, Resource, U, Warn, recoded
+from tests.acceptance.kit import (
+    OID_LOINC,
+    Case,
+    Mention,
+    N,
+    Resource,
+    U,
+    Warn,
+    recoded,
+    unreadable_status,
+)
 from tests.fixtures.fhir_builders import (
     DATA_ABSENT,
     KI67,
@@ -294,6 +304,23 @@ CASES: list[Case] = [
         expect=_grade_all(N, N, N),
     ),
     Case(
+        "nec-unreadable-status",
+        '§3 histology is read "whatever its clinicalStatus" vs §7 an unreadable exclusion '
+        "Condition (NEC listed) → unknown: a text-only clinicalStatus does not matter for NEC",
+        "T",
+        (
+            unreadable_status(
+                condition(
+                    "nec",
+                    icd("C7A.1", "Malignant poorly differentiated neuroendocrine tumors"),
+                    onset=days_before(420),
+                )
+            ),
+        ),
+        expect=_grade_all(N, N, N),
+        exact_warnings=False,
+    ),
+    Case(
         "nec-refuted",
         '§3 "as long as it is not refuted or entered-in-error": a refuted NEC is ignored',
         "T",
@@ -343,6 +370,14 @@ CASES: list[Case] = [
             ki67_pct("ki67-prelim", days_before(100), 30, status="preliminary"),
             ki67_pct("ki67-eie", days_before(90), 30, status="entered-in-error"),
         ),
+    ),
+    Case(
+        "ki67-corrected",
+        '§3 "Observation is usable only with status in final, amended, corrected" (newer '
+        "corrected Ki-67 30 %)",
+        "T",
+        (ki67_pct("ki67-corr", days_before(100), 30, status="corrected"),),
+        expect=_grade_all(N, U, N),
     ),
     Case(
         "ki67-tie-last-updated",

@@ -24,6 +24,7 @@ from tests.fixtures.fhir_builders import (
     ecog,
     icd,
     pattern,
+    platelets,
     quantity,
     sct,
     v_bool,
@@ -162,6 +163,31 @@ CASES: list[Case] = [
         (unreadable_status(_cond("nodes", NODES)),),
         expect={"no_extrahepatic_disease": U},
         exact_warnings=False,
+    ),
+    Case(
+        "extrahepatic-remission",
+        '§3 "inactive, remission, resolved mean not present now" (C7B.01 distant nodes)',
+        "T",
+        (
+            _cond(
+                "nodes",
+                icd("C7B.01", "Secondary carcinoid tumors of distant lymph nodes"),
+                clinical="remission",
+            ),
+        ),
+    ),
+    Case(
+        "extrahepatic-relapse",
+        '§3 Condition present when clinicalStatus is "active, recurrence or relapse" (C7B.04)',
+        "T",
+        (
+            _cond(
+                "perit",
+                icd("C7B.04", "Secondary carcinoid tumors of peritoneum"),
+                clinical="relapse",
+            ),
+        ),
+        expect=EXTRAHEPATIC_PRESENT,
     ),
     Case(
         "extrahepatic-refuted",
@@ -453,6 +479,17 @@ CASES: list[Case] = [
         "terminology v1.1: oesophageal varices SNOMED 28670008 under the SNOMED OID",
         "T",
         (_cond("varices", concept(coding(OID_SNOMED, "28670008"))),),
+        expect={"no_portal_hypertension": N},
+    ),
+    Case(
+        "platelets-stale-with-varices",
+        '§4.4 no_portal_hypertension not_met on "platelets < 100 ... or such a Condition '
+        'present": a present varices Condition decides although the platelet count is stale',
+        "T",
+        (
+            platelets("plt", days_before(120), 220),
+            _cond("varices", icd("I85.00", "Esophageal varices without bleeding")),
+        ),
         expect={"no_portal_hypertension": N},
     ),
     Case(
