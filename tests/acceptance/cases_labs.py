@@ -191,11 +191,18 @@ CASES: list[Case] = [
     Case(
         "bilirubin-ucum-code-wrong-case",
         '§7 "UCUM codes are case-sensitive; when a Quantity has a UCUM code, the code alone '
-        'decides (an unrecognised code → unknown)": code "mg/dl"',
+        'decides (an unrecognised code → unknown)": code "MG/DL" is no UCUM code',
         "T",
-        (_bili_obs({"valueQuantity": quantity(0.6, "mg/dl", code="mg/dl")}),),
+        (_bili_obs({"valueQuantity": quantity(0.6, "MG/DL", code="MG/DL")}),),
         expect=_bili(U),
         warnings=(Warn("Observation/bilirubin-ucum-code-wrong-case-bili", (("unit",),)),),
+    ),
+    Case(
+        "bilirubin-ucum-code-lower-case-litre",
+        '§7 "UCUM codes are case-sensitive": UCUM defines the litre as both "l" and "L", '
+        'so code "mg/dl" is the valid case-sensitive UCUM code for mg/dL → met',
+        "T",
+        (_bili_obs({"valueQuantity": quantity(0.6, "mg/dl", code="mg/dl")}),),
     ),
     Case(
         "bilirubin-text-mg-dl-lower",
