@@ -32,6 +32,7 @@ from service.engine import (
 from service.errors import BadRequestError, NotFoundError, ServiceError, UnprocessableError
 from service.mappers import BundleError, load_bundle_json
 from service.query_params import checked_patient_id, evaluation_date_param
+from service.request_body import check_entries, one_large_body_at_a_time, read_body
 from service.result_json import evaluation_to_json
 from service.sources import DemoSource
 from service.writeback import build_risk_assessment, risk_assessment_id
@@ -56,7 +57,7 @@ def _json_body() -> Any:
             "send the Bundle as application/fhir+json or application/json"
         )
     try:
-        return load_bundle_json(request.get_data(cache=False))
+        return load_bundle_json(read_body())
     except BundleError as exc:
         raise BadRequestError(str(exc)) from exc
 
@@ -148,17 +149,20 @@ def criteria_sets() -> ResponseReturnValue:
 def evaluate_posted_bundle() -> ResponseReturnValue:
     """Evaluate the patient of a posted FHIR Bundle (``?at=``, ``?patient=``)."""
     at = evaluation_date_param()
-    bundle = _json_body()
-    try:
-        result = evaluate_bundle(
-            bundle,
-            at,
-            request.args.get("patient"),
-            config=evaluation_config(),
-            terminology=terminology(),
-        )
-    except BundleError as exc:
-        raise UnprocessableError(str(exc)) from exc
+    with one_large_body_at_a_time():
+        bundle = _json_body()
+        check_entries(bundle)
+        try:
+            result = evaluate_bundle(
+                bundle,
+                at,
+                request.args.get("patient"),
+                config=evaluation_config(),
+                terminology=terminology(),
+            )
+        except BundleError as exc:
+            raise UnprocessableError(str(exc)) from exc
+        del bundle
     _note_patient(result.get("patient"))
     return jsonify(result)
 

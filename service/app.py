@@ -32,6 +32,7 @@ from service.observability import configure_logging, install_request_logging
 from service.pages import PAGE_DEFAULTS
 from service.pages import criteria as criteria_page
 from service.pages import routes as pages
+from service.request_body import BODY_LIMIT_DEFAULTS, install_body_limits
 from service.request_deadline import install_request_deadlines
 from service.settings import SOURCE_DEFAULTS, build_source, text_setting
 from service.smart import SMART_DEFAULTS
@@ -45,7 +46,7 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
-    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": None,  # from MAX_BUNDLE_BYTES (service.request_body)
     "LOG_LEVEL": "INFO",
     "SITE_CODES": None,
     "BILIRUBIN_UPPER_LIMIT_MG_DL": "1.2",
@@ -53,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "LAB_FRESHNESS_DAYS": 90,
     **SOURCE_DEFAULTS,
     **STATE_DEFAULTS,
+    **BODY_LIMIT_DEFAULTS,
     **API_AUTH_DEFAULTS,
     **AUDIT_DEFAULTS,
     **CDS_SECURITY_DEFAULTS,
@@ -122,7 +124,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     add_readiness_check(app, "replay_store", state.store.check)
     shared_keys = StoredDocuments(state.store)
     install_request_logging(app)
-    install_request_deadlines(app)
+    rest_deadline, _ = install_request_deadlines(app)
+    install_body_limits(app, wait_seconds=rest_deadline)
     install_audit(app, key_dir=state_directory(app.config, app.instance_path), required=not demo)
     init_api_auth(app, demo=demo, shared_keys=shared_keys)
     app.register_blueprint(api.blueprint)

@@ -9,6 +9,7 @@ from typing import Any
 from service.criteria import DEFAULT_SETS, CriteriaSet, Evaluation, EvaluationConfig, evaluate
 from service.mappers import DEFAULT_TERMINOLOGY, PatientRecord, Terminology, map_record
 from service.mappers.bundle import record_from_bundle
+from service.mappers.validation import validation_budget
 from service.result_json import evaluation_to_json
 
 __all__ = [
@@ -45,8 +46,13 @@ def run_evaluation(
     terminology: Terminology = DEFAULT_TERMINOLOGY,
     sets: tuple[CriteriaSet, ...] = DEFAULT_SETS,
 ) -> Evaluation:
-    """Map and evaluate one patient's record; return the typed evaluation."""
-    inputs = map_record(record, at, terminology)
+    """Map and evaluate one patient's record; return the typed evaluation.
+
+    Validation is bounded per evaluation (:func:`~service.mappers.validation.validation_budget`):
+    a hostile record cannot make it take minutes.
+    """
+    with validation_budget():
+        inputs = map_record(record, at, terminology)
     return evaluate(inputs, sets, config or EvaluationConfig())
 
 

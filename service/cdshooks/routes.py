@@ -52,6 +52,7 @@ from service.engine import run_evaluation
 from service.errors import NotFoundError, ServiceError
 from service.pages.links import PageLinks
 from service.public_url import public_base_url
+from service.request_body import one_large_body_at_a_time, read_body
 from service.result_json import evaluation_to_json
 from service.settings import SettingError, allowlist_from, fhir_timeouts, text_setting
 from service.state import AppState
@@ -207,7 +208,7 @@ def _json_body() -> Any:
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise HookRequestError("send the request body as application/json")
-    return load_json_body(request.get_data(cache=False))
+    return load_json_body(read_body())
 
 
 def _smart_launch() -> bool:
@@ -239,14 +240,15 @@ def call_service(service_id: str) -> ResponseReturnValue:
     claims = _authenticate()
     note(actor=_cds_actor(claims))
     _known_service(service_id)
-    hook_request = parse_hook_request(_json_body(), hook=HOOK, prefetch_keys=PREFETCH_KEYS)
-    note(patient_id=hook_request.patient_id)
-    codes = terminology()
-    settings: FetchSettings = current_app.extensions["nelm_cds_fetch"]
-    resolution = resolve_record(hook_request, prefetch_templates(codes), settings)
-    evaluation = run_evaluation(
-        resolution.record, today(), config=evaluation_config(), terminology=codes
-    )
+    with one_large_body_at_a_time():
+        hook_request = parse_hook_request(_json_body(), hook=HOOK, prefetch_keys=PREFETCH_KEYS)
+        note(patient_id=hook_request.patient_id)
+        codes = terminology()
+        settings: FetchSettings = current_app.extensions["nelm_cds_fetch"]
+        resolution = resolve_record(hook_request, prefetch_templates(codes), settings)
+        evaluation = run_evaluation(
+            resolution.record, today(), config=evaluation_config(), terminology=codes
+        )
     if not has_net_liver_metastasis(evaluation.inputs):
         log.info("hook %s: no NET liver metastasis, no card", SERVICE_ID)
         return jsonify(cards=[])

@@ -3,13 +3,23 @@
 Only the resources that decide something are validated (the mappers screen the
 rest cheaply first); a resource that fails becomes a warning, never an exception
 that fails the evaluation.
+
+Validation builds a model object per element (some 30 to 140 microseconds and a
+kilobyte or more each), so hostile documents are bounded before it starts: a resource
+of more than :data:`MAX_RESOURCE_ELEMENTS` elements is not read (a warning), and one
+evaluation validates at most :data:`VALIDATION_BUDGET_ELEMENTS` elements in all
+(:func:`validation_budget`; past it, the resources left are warnings "not checked").
+Real resources have tens of elements; a real record validates a few thousand.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fhir.resources.R4B.condition import Condition
@@ -21,7 +31,21 @@ from pydantic import ValidationError
 from service.mappers.errors import UnreadableError
 from service.mappers.reading import Entry
 
-__all__ = ["validate_resource"]
+__all__ = [
+    "MAX_RESOURCE_ELEMENTS",
+    "VALIDATION_BUDGET_ELEMENTS",
+    "validate_resource",
+    "validation_budget",
+]
+
+MAX_RESOURCE_ELEMENTS = 1_000
+VALIDATION_BUDGET_ELEMENTS = 30_000
+_NOT_CHECKED = (
+    f"not checked: the record holds more than {VALIDATION_BUDGET_ELEMENTS} elements to validate"
+)
+_BUDGET: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "nelm_validation_budget", default=None
+)
 
 _MODELS: dict[str, Any] = {
     "Observation": Observation,
@@ -79,6 +103,47 @@ class _VerdictCache:
 _CACHE = _VerdictCache(size=20_000)
 
 
+@contextmanager
+def validation_budget(elements: int = VALIDATION_BUDGET_ELEMENTS) -> Iterator[None]:
+    """Validate at most ``elements`` elements inside the block (one evaluation)."""
+    token = _BUDGET.set([elements])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _elements(resource: dict[str, Any], limit: int) -> int:
+    """Count the resource's elements (values, objects, list items), up to ``limit + 1``."""
+    count = 0
+    pending: list[Any] = [resource]
+    while pending and count <= limit:
+        node = pending.pop()
+        count += 1
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return count
+
+
+def _charge(resource: dict[str, Any]) -> None:
+    """Refuse a resource too large to validate, or past the evaluation's budget."""
+    budget = _BUDGET.get()
+    if budget is not None and budget[0] <= 0:
+        raise UnreadableError(_NOT_CHECKED)
+    limit = MAX_RESOURCE_ELEMENTS if budget is None else min(MAX_RESOURCE_ELEMENTS, budget[0])
+    size = _elements(resource, limit)
+    if size > MAX_RESOURCE_ELEMENTS:
+        raise UnreadableError(f"more than {MAX_RESOURCE_ELEMENTS} elements: too large to read")
+    if budget is None:
+        return
+    if size > budget[0]:
+        budget[0] = 0
+        raise UnreadableError(_NOT_CHECKED)
+    budget[0] -= size
+
+
 def validate_resource(entry: Entry) -> None:
     """Raise :class:`UnreadableError` naming the first invalid element of the resource.
 
@@ -86,6 +151,7 @@ def validate_resource(entry: Entry) -> None:
     it can be shown and logged without repeating patient data. Verdicts are cached by
     a digest of the content (see :class:`_VerdictCache`).
     """
+    _charge(entry.resource)
     key = _VerdictCache.digest(entry.resource)
     if key is not None:
         known, verdict = _CACHE.get(key)

@@ -204,3 +204,27 @@ def test_a_control_socket_is_made_only_where_configured(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert socket_path.is_socket()
     assert not (tmp_path / ".gunicorn").exists()
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_413(tmp_path: Path) -> None:
+    """No Content-Length: the server still stops reading at the limit."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"resourceType": "Bundle", "type": "collection", "entry": ['
+        for _ in range(200):
+            yield (
+                b'{"resource": {"resourceType": "Basic", "id": "x", "text": "'
+                + b"y" * 100_000
+                + b'"}},'
+            )
+        yield b"]}"
+
+    with running_gunicorn(tmp_path, NELM_CDS_MAX_BUNDLE_BYTES=str(1024 * 1024)) as server:
+        response = requests.post(
+            f"{server.base_url}/api/evaluate",
+            data=chunks(),
+            headers={"Content-Type": "application/fhir+json"},
+            timeout=30,
+        )
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == "request_entity_too_large"
