@@ -54,8 +54,10 @@ def configure_logging(level: str = "INFO") -> None:
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(level.upper())
-    # urllib3 logs request paths (which hold patient ids) at DEBUG: keep it quieter.
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    # urllib3 logs request paths (which hold patient ids) at DEBUG, and at WARNING when
+    # it retries a reset connection ("Retrying ... /Patient/123"): the FHIR client logs
+    # what happened without the path, so only urllib3's errors are let through.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 def install_request_logging(app: Flask) -> None:

@@ -198,3 +198,28 @@ def test_a_prefetched_bundle_shorter_than_its_total_is_fetched_again() -> None:
     template = next(t for t in prefetch_templates(DEFAULT_TERMINOLOGY) if t.key == "observations")
     assert read_prefetched(template, searchset(ALL[:2], total=3), "p1") is None
     assert read_prefetched(template, searchset(ALL, total=3), "p1") is not None
+
+
+def test_a_retried_reset_leaves_no_patient_id_in_the_logs(
+    server: ScriptedServer, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from service.observability import configure_logging
+
+    configure_logging("DEBUG")
+    caplog.set_level(logging.DEBUG, logger="service")
+
+    def drop_the_second(call: Call) -> None:
+        if len(server.calls) == 2:
+            call.close_connection = True
+            return
+        call.send_json(200, {**PATIENT, "id": "secret-patient-77"})
+
+    server.answer = drop_the_second
+    with client_for(server) as client:
+        client.read("Patient", "secret-patient-77")
+        client.read("Patient", "secret-patient-77")
+    assert len(server.calls) == 3
+    logged = capfd.readouterr().err + caplog.text
+    assert "secret-patient-77" not in logged
