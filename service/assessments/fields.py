@@ -123,13 +123,16 @@ def _recorded(value: object) -> Answer | None:
 
 
 def recorded_answers(inputs: CriteriaInputs) -> dict[str, Answer]:
-    """Return what the record already says for each question (its latest usable value);
-    a range, a comparator or an uninterpretable value pre-fills nothing."""
+    """Return what the record already says for each question (its latest usable value;
+    a completed resection Procedure says the primary is resected); a range, a comparator
+    or an uninterpretable value pre-fills nothing."""
     found: dict[str, Answer] = {}
     for field in FIELDS:
         answer = _recorded(getattr(inputs, field.input_name, None))
         if answer is not None:
             found[field.code] = answer
+    if inputs.primary_resections:  # a resection Procedure beats the assessment (§7)
+        found["primary-resected"] = True
     return found
 
 
