@@ -56,6 +56,12 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _batch_size(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError("must be a whole number from 1 to 1000")
+    return int(text)
+
+
 def _parser() -> _Parser:
     parser = _Parser(prog="python -m service", description="NELM eligibility (CDS)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -74,6 +80,12 @@ def _parser() -> _Parser:
     seed = commands.add_parser("seed", help="load the demo patients into a FHIR server")
     seed.add_argument(
         "--fhir-base", required=True, help="FHIR R4 base URL (https, or http on loopback)"
+    )
+    seed.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        default=50,
+        help="entries per transaction (default 50; halved when the server refuses one)",
     )
     seed.add_argument(
         "--allow-http",
@@ -118,22 +130,29 @@ def _evaluate(args: argparse.Namespace) -> str:
     return json.dumps(result, indent=2, ensure_ascii=False)
 
 
-def _seed(base_url: str, *, allow_http: bool) -> int:
+def _seed(base_url: str, *, allow_http: bool, batch_size: int) -> int:
     from service.fhir import FhirError  # imported late: evaluating needs no HTTP client
-    from service.seed import seed_demo_patients
+    from service.seed import SeedError, outcome_text, seed_demo_patients
 
     try:
         summary = seed_demo_patients(
-            base_url, token=os.environ.get("NELM_CDS_FHIR_TOKEN") or None, allow_http=allow_http
+            base_url,
+            token=os.environ.get("NELM_CDS_FHIR_TOKEN") or None,
+            allow_http=allow_http,
+            batch_size=batch_size,
         )
     except ValueError as exc:  # an unsafe or malformed base URL
         raise _BadInputError(str(exc)) from exc
-    except FhirError as exc:
+    except SeedError as exc:
         print(f"error: seeding failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except FhirError as exc:
+        reason = outcome_text(exc) if exc.outcome else ""
+        print(f"error: seeding failed: {exc}{': ' + reason if reason else ''}", file=sys.stderr)
+        return EXIT_FAILED
     print(
-        f"seeded {len(summary.patients)} demo patients ({summary.resources} resources) "
-        f"into {base_url}: {', '.join(summary.patients)}"
+        f"seeded {len(summary.patients)} demo patients ({summary.resources} resources, "
+        f"{summary.transactions} transactions) into {base_url}: {', '.join(summary.patients)}"
     )
     return 0
 
@@ -158,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("screen", "synth"):
             return int(args.run(args))
         if args.command == "seed":
-            return _seed(args.fhir_base, allow_http=args.allow_http)
+            return _seed(args.fhir_base, allow_http=args.allow_http, batch_size=args.batch_size)
         if args.command == "probe":
             from service.probe.command import run as probe  # HTTP client: late
 
