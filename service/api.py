@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service import __version__
@@ -215,16 +214,23 @@ def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
     metastases = evaluation.inputs.liver_metastases
     resource = build_risk_assessment(
         evaluation_to_json(evaluation),
-        occurred_at=datetime.now(UTC),
         liver_metastasis_reference=metastases[-1].reference if metastases else None,
     )
     resource["id"] = risk_assessment_id(resource)
     if dry_run:
-        return jsonify(resource)
+        return _fhir_json(resource)
     written = source.write_risk_assessment(resource)
-    response = jsonify(written.resource)
-    response.headers["Location"] = f"RiskAssessment/{resource['id']}"
+    response = _fhir_json(written.resource)
+    if written.location:  # the resource on the FHIR server (none for the demo store)
+        response.headers["Location"] = written.location
     response.status_code = 201 if written.created else 200
+    return response
+
+
+def _fhir_json(resource: dict[str, Any]) -> Response:
+    """Answer a FHIR resource as ``application/fhir+json``."""
+    response = jsonify(resource)
+    response.mimetype = "application/fhir+json"
     return response
 
 

@@ -41,7 +41,8 @@ SOURCE_DEFAULTS: dict[str, Any] = {
     "FHIR_TOKEN_URL": None,
     "FHIR_SCOPE": (
         "system/Patient.rs system/Observation.rs system/Condition.rs "
-        "system/Procedure.rs system/RiskAssessment.c system/RiskAssessment.u"
+        "system/Procedure.rs system/RiskAssessment.c system/RiskAssessment.u "
+        "system/RiskAssessment.rs"
     ),
     "FHIR_CONNECT_TIMEOUT": 3.05,
     "FHIR_READ_TIMEOUT": 10.0,

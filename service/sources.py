@@ -21,6 +21,7 @@ from service.errors import NotFoundError, ServiceError
 from service.fhir import errors as fhir_errors
 from service.fhir.client import FhirClient
 from service.mappers import PatientRecord, Terminology
+from service.supersession import plan_supersession
 from service.writeback import DEFAULT_DEVICE_REFERENCE
 
 __all__ = [
@@ -62,10 +63,14 @@ class UpstreamTimeoutError(ServiceError):
 
 @dataclass(frozen=True)
 class WriteResult:
-    """The RiskAssessment as stored, and whether this call created it."""
+    """The RiskAssessment as stored, whether this call created it, where it lives (an
+    absolute URL, ``None`` for the in-memory demo store) and the earlier assessments
+    this one superseded (their references)."""
 
     resource: dict[str, Any]
     created: bool
+    location: str | None = None
+    superseded: tuple[str, ...] = ()
 
 
 class PatientSource(Protocol):
@@ -103,14 +108,20 @@ class DemoSource:
         return found
 
     def write_risk_assessment(self, resource: dict[str, Any]) -> WriteResult:
-        """Keep the RiskAssessment by id; writing the same id again changes nothing."""
+        """Keep the RiskAssessment by id; writing the same id again changes nothing. An
+        earlier assessment of the patient is marked superseded (:mod:`service.supersession`)."""
         with self._lock:
             existing = self._written.get(resource["id"])
             if existing is not None:
                 return WriteResult(existing, created=False)
-            stored = {**resource, "meta": {"versionId": "1"}}
+            plan = plan_supersession(resource, self._written.values())
+            stored = {**plan.resource, "meta": {"versionId": "1"}}
             self._written[resource["id"]] = stored
-            return WriteResult(stored, created=True)
+            for amended in plan.amended:
+                version = int(self._written[amended["id"]]["meta"]["versionId"]) + 1
+                self._written[amended["id"]] = {**amended, "meta": {"versionId": str(version)}}
+            superseded = tuple(f"RiskAssessment/{a['id']}" for a in plan.amended)
+            return WriteResult(stored, created=True, superseded=superseded)
 
     def ready(self) -> tuple[bool, str]:
         """The demo store is always ready."""
@@ -139,11 +150,21 @@ class FhirSource:
         """
         with translated_fhir_errors(None):
             self._ensure_device()
+            location = f"{self.client.base_url}/RiskAssessment/{resource['id']}"
             existing = self.client.read_optional("RiskAssessment", resource["id"])
             if existing is not None and _same_identifier(existing, resource):
-                return WriteResult(existing, created=False)
-            stored = self.client.update(resource)
-            return WriteResult(stored, created=existing is None)
+                return WriteResult(existing, created=False, location=location)
+            plan = plan_supersession(resource, self._patient_assessments(resource))
+            stored = self.client.update(plan.resource)
+            for amended in plan.amended:  # after the new one exists, so the link resolves
+                self.client.update(amended)
+            superseded = tuple(f"RiskAssessment/{a['id']}" for a in plan.amended)
+            return WriteResult(stored, existing is None, location, superseded)
+
+    def _patient_assessments(self, resource: dict[str, Any]) -> list[dict[str, Any]]:
+        """Return the patient's RiskAssessments (to find the ones a new one supersedes)."""
+        patient = str(resource["subject"]["reference"])
+        return self.client.search("RiskAssessment", [("patient", patient), ("_count", "200")])
 
     def _ensure_device(self) -> None:
         """Create the Device the RiskAssessment names as performer, once per process

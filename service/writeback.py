@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import quote
 
 from service.criteria import DEFAULT_SETS
-from service.verdicts import to_record_text
+from service.verdicts import clinical_text, to_record_text
 
 __all__ = [
     "ASSESSMENT_SYSTEM",
@@ -50,12 +50,25 @@ __all__ = [
     "conditional_create_query",
     "risk_assessment_id",
     "evaluation_identifier",
+    "narrative",
 ]
 
 ASSESSMENT_SYSTEM = "https://nelm-cds.github.io/fhir/CodeSystem/nelm-assessment"
 EVALUATION_IDENTIFIER_SYSTEM = "https://nelm-cds.github.io/fhir/sid/evaluation"
 METHOD_CODE = "nelm-eligibility"
 METHOD_DISPLAY = "NELM eligibility evaluation"
+ASSESSMENT_CODE: Mapping[str, Any] = {
+    "coding": [
+        {
+            "system": "https://nelm-cds.github.io/fhir/CodeSystem/nelm-assessment",
+            "code": "nelm-eligibility-assessment",
+            "display": "Eligibility for liver transplantation and liver resection",
+        }
+    ],
+    "text": "Eligibility for liver transplantation and liver resection "
+    "(neuroendocrine liver metastases)",
+}
+"""``RiskAssessment.code``, the type of assessment (the ``method`` says how it was made)."""
 DEFAULT_DEVICE_REFERENCE = "Device/nelm-cds"
 MDT_STATEMENT = (
     "This assessment supports, and does not replace, the multidisciplinary team (MDT). "
@@ -65,6 +78,10 @@ IDENTIFIER_SCHEME = "nelm-cds/evaluation-identifier/1"
 """Part of the digest input: bump it if the canonical form below ever changes."""
 
 SET_TITLES: Mapping[str, str] = {s.id: s.title for s in DEFAULT_SETS}
+CRITERION_LABELS: Mapping[str, Mapping[str, str]] = {
+    s.id: {c.id: c.label for c in s.criteria} for s in DEFAULT_SETS
+}
+"""Each criterion's label, by set: the words a rationale uses instead of its id."""
 """The criteria sets the CodeSystem has outcome codes for (criteria.md §4)."""
 
 STATUS_TEXT: Mapping[str, str] = {
@@ -94,18 +111,20 @@ class WritebackError(ValueError):
 def build_risk_assessment(
     result: Mapping[str, Any],
     *,
-    occurred_at: datetime,
+    occurred_at: datetime | None = None,
     device_reference: str = DEFAULT_DEVICE_REFERENCE,
     liver_metastasis_reference: str | None,
 ) -> dict[str, Any]:
     """Return the RiskAssessment for an evaluation result (interfaces.md §1 and §5).
 
-    ``occurred_at`` must carry a time zone (FHIR dateTime with a time needs one).
+    ``occurrenceDateTime`` is the evaluation's "as of" date (interfaces.md §5), so a
+    retrospective write-back sorts where it belongs; ``occurred_at`` replaces it with a
+    moment (which must carry a time zone) only when a caller knows one on that date.
     ``status`` is ``final`` when every set is decided and ``preliminary`` otherwise;
     the resource has no ``id``: create it conditionally on its identifier.
     """
     patient = _reference(result.get("patient"), "result.patient", "Patient")
-    _evaluation_date(result.get("evaluationDate"))
+    evaluated = _evaluation_date(result.get("evaluationDate"))
     assessments = _assessments(result.get("assessments"))
     engine = _engine(result.get("engine"))
     performer: dict[str, Any] = {
@@ -120,8 +139,9 @@ def build_risk_assessment(
         ],
         "status": _fhir_status(assessments),
         "method": _method(assessments, engine),
+        "code": dict(ASSESSMENT_CODE),
         "subject": {"reference": patient},
-        "occurrenceDateTime": _date_time(occurred_at),
+        "occurrenceDateTime": evaluated if occurred_at is None else _date_time(occurred_at),
     }
     if liver_metastasis_reference is not None:
         resource["condition"] = {
@@ -136,7 +156,7 @@ def build_risk_assessment(
     resource["prediction"] = [_prediction(a) for a in assessments]
     resource["note"] = _notes(result)
     # FHIR element order: the narrative comes right after resourceType.
-    return {"resourceType": "RiskAssessment", "text": _narrative(resource), **resource}
+    return {"resourceType": "RiskAssessment", "text": narrative(resource), **resource}
 
 
 def _identifier_value(resource: Mapping[str, Any]) -> str:
@@ -340,24 +360,35 @@ def _sentence(text: str) -> str:
     return f"{text}."
 
 
+def _label(assessment: Mapping[str, Any], criterion: Mapping[str, Any]) -> str:
+    labels = CRITERION_LABELS.get(str(assessment["criteriaSet"]), {})
+    return labels.get(str(criterion["id"]), str(criterion["id"]).replace("_", " "))
+
+
 def _rationale(assessment: Mapping[str, Any]) -> str:
-    """Name the deciding criteria: the not_met ones, else the unknown ones with their needs."""
+    """Say in clinical words what decided the set: every criterion not met, else every one
+    that cannot be decided with what to record (no criterion ids, no file numbers)."""
     criteria = assessment["criteria"]
     status = assessment["status"]
+    total = len(criteria)
     if status == "eligible":
-        return f"All criteria met ({len(criteria)} of {len(criteria)})."
+        return f"Eligible: all {total} criteria met."
     if status == "ineligible":
         failed = [c for c in criteria if c["status"] == "not_met"]
-        parts = [f"Not eligible: {len(failed)} of {len(criteria)} criteria not met."]
-        parts += [_sentence(f"{c['id']} not met: {c['reason']}") for c in failed]
+        parts = [f"Not eligible: {len(failed)} of {total} criteria not met."]
+        parts += [
+            _sentence(f"{_label(assessment, c)}: not met, {clinical_text(c['reason'])}")
+            for c in failed
+        ]
         return " ".join(parts)
     open_ = [c for c in criteria if c["status"] == "unknown"]
-    parts = [f"Indeterminate: no criterion is not met, {len(open_)} of {len(criteria)} unknown."]
+    parts = [f"Undecided: none of {total} criteria is not met, {len(open_)} cannot be decided."]
     for criterion in open_:
         needs = [_clean(n) for n in criterion["needs"] if isinstance(n, str) and _clean(n)]
-        parts.append(_sentence(f"{criterion['id']} unknown: {criterion['reason']}"))
+        reason = clinical_text(criterion["reason"])
+        parts.append(_sentence(f"{_label(assessment, criterion)}: undecided, {reason}"))
         if needs:
-            parts.append(_sentence(f"To record: {'; '.join(needs)}"))
+            parts.append(_sentence(f"To record: {'; '.join(clinical_text(n) for n in needs)}"))
     return " ".join(parts)
 
 
@@ -376,36 +407,57 @@ def _markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+LINK_NOTES = ("Supersedes ", "Superseded by ", "A later assessment remains")
+"""How the notes that link assessments begin (:mod:`service.supersession`)."""
+_UNREADABLE = re.compile(r"^unreadable \((?P<why>.*)\); not used$", re.DOTALL)
+
+
+def _warning_text(message: str) -> str:
+    """Say a data warning in words: the mappers' parser details stay in the result."""
+    if _UNREADABLE.match(message):
+        return "could not be read (a field has the wrong type or an impossible value); not used"
+    return clinical_text(message)
+
+
 def _notes(result: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Return the MDT statement, what would change the verdict, then the result's notes,
-    then its data warnings."""
+    """Return the MDT statement, what would change the verdict, the result's notes, then
+    its data warnings, in clinical words."""
     texts = [MDT_STATEMENT, *filter(None, [to_record_text(result)])]
     for note in result.get("notes") or ():
         # The result's own MDT sentence is replaced by MDT_STATEMENT, not repeated.
         if isinstance(note, str) and _clean(note) and "does not replace" not in note:
-            texts.append(_clean(note))
+            texts.append(clinical_text(_clean(note)))
     for warning in result.get("warnings") or ():
         if isinstance(warning, Mapping) and isinstance(warning.get("message"), str):
             where = warning.get("reference")
             prefix = f"{where}: " if isinstance(where, str) and _clean(where) else ""
             if _clean(warning["message"]):
-                texts.append(f"Data warning: {prefix}{_clean(warning['message'])}")
+                texts.append(f"Data warning: {prefix}{_warning_text(_clean(warning['message']))}")
     return [{"text": _markdown(text)} for text in dict.fromkeys(texts)]
 
 
-def _narrative(resource: Mapping[str, Any]) -> dict[str, str]:
-    """Return a generated XHTML narrative of the predictions (FHIR dom-6)."""
+def narrative(resource: Mapping[str, Any]) -> dict[str, str]:
+    """Return a generated XHTML narrative of the predictions (FHIR dom-6), with the
+    evaluation date and, when there is one, what this assessment supersedes or is
+    superseded by (the notes of :mod:`service.supersession`)."""
     items = "".join(
         f"<li><b>{html.escape(p['outcome']['text'])}</b>. {html.escape(p['rationale'])}</li>"
-        for p in resource["prediction"]
+        for p in resource.get("prediction") or ()
     )
+    when = resource.get("occurrenceDateTime")
     heading = html.escape(
-        f"NELM eligibility ({resource['status']}), {resource['subject']['reference']}"
+        f"NELM eligibility{f' as of {when}' if when else ''} ({resource['status']}), "
+        f"{resource['subject']['reference']}"
+    )
+    links = "".join(
+        f"<p>{html.escape(note['text'])}</p>"
+        for note in resource.get("note") or ()
+        if isinstance(note, Mapping) and str(note.get("text", "")).startswith(LINK_NOTES)
     )
     return {
         "status": "generated",
         "div": (
             '<div xmlns="http://www.w3.org/1999/xhtml">'
-            f"<p>{heading}</p><ul>{items}</ul><p>{html.escape(MDT_STATEMENT)}</p></div>"
+            f"<p>{heading}</p>{links}<ul>{items}</ul><p>{html.escape(MDT_STATEMENT)}</p></div>"
         ),
     }

@@ -204,19 +204,30 @@ def test_outcome_text_reads_as_the_set_and_its_verdict(results: dict[str, Any]) 
     ]
 
 
-def test_rationale_names_the_deciding_criteria(results: dict[str, Any]) -> None:
+def test_rationale_names_the_deciding_criteria_in_clinical_words(
+    results: dict[str, Any],
+) -> None:
     decided = write(results["transplant_candidate"])["prediction"]
-    assert decided[0]["rationale"] == "All criteria met (7 of 7)."
-    assert "all_disease_resectable not met: MDT assessment" in decided[3]["rationale"]
-    assert "well_differentiated" not in decided[3]["rationale"]
+    assert decided[0]["rationale"] == "Eligible: all 7 criteria met."
+    assert (
+        "All hepatic disease resectable or ablatable with curative intent: not met, MDT "
+        "assessment" in decided[3]["rationale"]
+    )
+    assert "Well-differentiated" not in decided[3]["rationale"]
 
     open_ = write(results["older_with_missing_data"])["prediction"]
-    assert "age_under_55 not met: age 56 years is 55 or older." in open_[0]["rationale"]
-    assert "portal_drained_primary" not in open_[0]["rationale"], "unknowns do not decide it"
+    assert "Age under 55 years: not met, age 56 years is 55 or older." in open_[0]["rationale"]
+    assert "portal system" not in open_[0]["rationale"], "unknowns do not decide it"
     resection = open_[3]["rationale"]
-    assert "fit_for_surgery unknown: no ECOG performance status recorded." in resection
+    assert "Fit for major surgery, no untreated carcinoid heart disease: undecided" in resection
     assert "To record: ECOG performance status." in resection
-    assert "well_differentiated" not in resection, "met criteria do not decide it"
+    assert "Well-differentiated" not in resection, "met criteria do not decide it"
+    ids = {
+        c["id"] for a in results["older_with_missing_data"]["assessments"] for c in a["criteria"]
+    }
+    for prediction in [*decided, *open_]:
+        assert not [i for i in ids if re.search(rf"\b{i}\b", prediction["rationale"])], "no ids"
+        assert not re.search(r"\(\d{3}[,)]", prediction["rationale"]), "no file numbers"
 
 
 def test_basis_lists_every_evidence_reference_once_in_first_seen_order(
@@ -397,6 +408,7 @@ def test_the_codesystem_is_the_service_canonical_complete_and_active(
     codes = [c["code"] for c in codesystem["concept"]]
     assert len(codes) == len(set(codes)) == codesystem["count"]
     expected = ASSESSMENT_CODES | {"type-i", "type-ii", "type-iii", "nelm-eligibility"}
+    expected |= {"nelm-eligibility-assessment"}
     assert set(codes) == expected | OUTCOME_CODES
     for concept in codesystem["concept"]:
         assert concept["display"].strip(), concept["code"]
