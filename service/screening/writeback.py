@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from service.errors import ServiceError
@@ -30,7 +29,6 @@ def write_back(store: Store, source: PatientSource) -> dict[str, Any]:
     ``deceased``: not written) and the first few failure reasons."""
     counts: Counter[str] = Counter()
     reasons: list[str] = []
-    now = datetime.now(UTC)
     for _, body, summary_text in store.results():
         summary = json.loads(summary_text)
         if not body or not summary.get("net"):
@@ -39,9 +37,8 @@ def write_back(store: Store, source: PatientSource) -> dict[str, Any]:
             counts["deceased"] += 1
             continue
         try:
-            resource = build_risk_assessment(
+            resource = build_risk_assessment(  # occurrence: the evaluation date (§5)
                 json.loads(body),
-                occurred_at=now,
                 liver_metastasis_reference=summary.get("liverMetastasis"),
             )
             resource["id"] = risk_assessment_id(resource)
