@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from service.app import create_app
 from service.fhir import FhirClient
-from tests.conftest import PAGE_LINK_SECRET
+from tests.conftest import FHIR_SERVICE_SETTINGS
 from tests.contract.fhir_schema import fhir_validator
 from tests.integration.sekmet import FhirServer
 
@@ -27,7 +27,7 @@ def client(fhir_server: FhirServer) -> FlaskClient:
     app = create_app(
         {
             "TESTING": True,
-            "PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            **FHIR_SERVICE_SETTINGS,
             "FHIR_BASE_URL": fhir_server.base_url,
         }
     )
