@@ -13,7 +13,7 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 nelm \
     && useradd --system --uid 10001 --gid nelm --home-dir /app --shell /usr/sbin/nologin nelm
 
-COPY pyproject.toml README.md gunicorn.conf.py ./
+COPY pyproject.toml README.md gunicorn.conf.py openapi.yaml ./
 COPY service ./service
 # The instance folder holds the shared state (replay cache, SMART sessions), the feedback
 # store and generated keys: a volume the non-root user owns, so it survives restarts.

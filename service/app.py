@@ -36,6 +36,7 @@ from service.request_body import BODY_LIMIT_DEFAULTS, install_body_limits
 from service.request_deadline import install_request_deadlines
 from service.settings import SOURCE_DEFAULTS, build_source, text_setting
 from service.smart import SMART_DEFAULTS
+from service.site import routes as site
 from service.smart import routes as smart
 from service.sources import DemoSource
 from service.state import STATE_DEFAULTS, build_state, state_directory
@@ -133,5 +134,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     pages.init_app(app)
     app.register_blueprint(criteria_page.blueprint)
     smart.init_app(app)
+    site.init_app(app)
     _register_error_handlers(app)
     return app
