@@ -28,15 +28,15 @@ from service.criteria import EvaluationConfig
 from service.errors import ServiceError
 from service.instance import instance_path
 from service.mappers.site_codes import load_terminology
-from service.observability import configure_logging, install_request_logging
+from service.observability import configure_logging, install_request_logging, starting_up
 from service.pages import PAGE_DEFAULTS
 from service.pages import criteria as criteria_page
 from service.pages import routes as pages
 from service.request_body import BODY_LIMIT_DEFAULTS, install_body_limits
 from service.request_deadline import install_request_deadlines
 from service.settings import SOURCE_DEFAULTS, build_source, text_setting
-from service.smart import SMART_DEFAULTS
 from service.site import routes as site
+from service.smart import SMART_DEFAULTS
 from service.smart import routes as smart
 from service.sources import DemoSource
 from service.state import STATE_DEFAULTS, build_state, state_directory
@@ -95,7 +95,16 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create the app; ``test_config`` overrides defaults and environment."""
+    """Create the app; ``test_config`` overrides defaults and environment.
+
+    Lines logged while building it are start-up lines: a gunicorn worker does not repeat
+    the ones its master already wrote (:func:`service.observability.starting_up`).
+    """
+    with starting_up():
+        return _create_app(test_config)
+
+
+def _create_app(test_config: dict[str, Any] | None) -> Flask:
     explicit = (test_config or {}).get("INSTANCE_PATH")
     app = Flask(__name__, instance_path=str(instance_path(explicit)))
     app.config.from_mapping(DEFAULTS)

@@ -11,15 +11,27 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 
-__all__ = ["JsonFormatter", "configure_logging", "install_request_logging"]
+__all__ = [
+    "STARTUP_LOGGED_ENV",
+    "JsonFormatter",
+    "NotServiceFilter",
+    "configure_logging",
+    "gunicorn_log_config",
+    "install_request_logging",
+    "starting_up",
+]
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9\-_.]{8,64}")
 access_log = logging.getLogger("service.access")
@@ -46,12 +58,38 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+STARTUP_LOGGED_ENV = "NELM_CDS_STARTUP_LOGGED"
+"""Set to ``1`` by the gunicorn master once it has built the app (and logged its start-up
+lines): its workers then build the app without repeating them."""
+_starting = threading.local()
+
+
+@contextmanager
+def starting_up() -> Iterator[None]:
+    """Mark the lines logged inside the block as start-up lines (``create_app``)."""
+    _starting.active = True
+    try:
+        yield
+    finally:
+        _starting.active = False
+
+
+class _StartupOnce(logging.Filter):
+    """In a gunicorn worker, drop the start-up lines (below ERROR) the master already wrote,
+    so a warning appears once per start, not once per worker."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        repeat = getattr(_starting, "active", False) and os.environ.get(STARTUP_LOGGED_ENV) == "1"
+        return not repeat or record.levelno >= logging.ERROR
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send the service's logs to stderr as JSON lines (idempotent)."""
     root = logging.getLogger("service")
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
+        handler.addFilter(_StartupOnce())
         root.addHandler(handler)
     root.setLevel(level.upper())
     # urllib3 logs request paths (which hold patient ids) at DEBUG, and at WARNING when
@@ -87,3 +125,39 @@ def install_request_logging(app: Flask) -> None:
             },
         )
         return response
+
+
+def gunicorn_log_config() -> dict[str, Any]:
+    """Return gunicorn's ``logconfig_dict``: its own lines (start, workers, signals) as the
+    same JSON lines as the service's, on stderr."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "service.observability.JsonFormatter"}},
+        "filters": {"not_service": {"()": "service.observability.NotServiceFilter"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
+            "others": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["not_service"],
+                "stream": "ext://sys.stderr",
+            },
+        },
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+        "root": {"level": "WARNING", "handlers": ["others"]},
+    }
+
+
+class NotServiceFilter(logging.Filter):
+    """Pass records of other libraries only: the service's own have their handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "service" or record.name.startswith("service."))

@@ -24,6 +24,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from service.app import create_app
+from service.observability import STARTUP_LOGGED_ENV, gunicorn_log_config
 
 __all__ = ["APP_FACTORY", "default_workers", "gunicorn_settings", "serve"]
 
@@ -44,11 +45,15 @@ def check_configuration(server: Any = None) -> None:
     it and exit 2 (gunicorn's ``on_starting`` hook)."""
     from service.settings import SettingError
 
+    if os.environ.get(STARTUP_LOGGED_ENV) == "1":
+        return  # already built by ``serve`` in this process
     try:
         create_app()
     except SettingError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
+    # The workers inherit this: they do not repeat the start-up lines just written.
+    os.environ[STARTUP_LOGGED_ENV] = "1"
 
 
 def gunicorn_settings(
@@ -74,6 +79,7 @@ def gunicorn_settings(
             if control_socket
             else {"control_socket_disable": True}
         ),
+        "logconfig_dict": gunicorn_log_config(),  # gunicorn's own lines as JSON too
         "on_starting": check_configuration,
     }
 
@@ -100,5 +106,6 @@ def serve(host: str, port: int, workers: int | None = None) -> None:
     workers), so the default public base URL is the address actually served.
     """
     os.environ["NELM_CDS_HOST"], os.environ["NELM_CDS_PORT"] = host, str(port)
-    create_app()  # fail fast on bad configuration, before forking workers
+    os.environ.pop(STARTUP_LOGGED_ENV, None)
+    check_configuration()  # fail fast on bad configuration, before gunicorn starts
     _Server(gunicorn_settings(host, port, workers)).run()
