@@ -60,3 +60,16 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     with running_redis(tmp_path_factory.mktemp("redis")) as server:
         yield server
+
+
+@pytest.fixture(autouse=True, scope="session")
+def demo_today_pinned() -> Iterator[None]:
+    """Load the demo patients with the dates they are written with (2026-11-22 as today):
+    tests evaluate them at fixed dates. ``test_demo_dates`` checks the shift itself."""
+    previous = os.environ.get("NELM_CDS_DEMO_TODAY")
+    os.environ["NELM_CDS_DEMO_TODAY"] = "2026-11-22"
+    yield
+    if previous is None:
+        os.environ.pop("NELM_CDS_DEMO_TODAY", None)
+    else:
+        os.environ["NELM_CDS_DEMO_TODAY"] = previous
