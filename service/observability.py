@@ -75,12 +75,13 @@ def starting_up() -> Iterator[None]:
 
 
 class _StartupOnce(logging.Filter):
-    """In a gunicorn worker, drop the start-up lines (below ERROR) the master already wrote,
-    so a warning appears once per start, not once per worker."""
+    """In a gunicorn worker, drop the start-up *warnings* the master already wrote, so a
+    warning appears once per start, not once per worker. Info lines stay (each worker says
+    it is ready) and errors always show."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         repeat = getattr(_starting, "active", False) and os.environ.get(STARTUP_LOGGED_ENV) == "1"
-        return not repeat or record.levelno >= logging.ERROR
+        return not repeat or record.levelno != logging.WARNING
 
 
 def configure_logging(level: str = "INFO") -> None:
