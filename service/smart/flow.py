@@ -40,7 +40,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from service.fhir import (
-    Allowlist,
     FhirError,
     FhirTokenRefusedError,
     FhirUnavailableError,
@@ -48,13 +47,9 @@ from service.fhir import (
     SmartConfiguration,
     TokenResponse,
     exchange_code,
-    parse_url,
     smart_configuration,
 )
 from service.mappers.reading import is_fhir_id
-from service.public_url import public_base_url
-from service.settings import SettingError, allowlist_from, fhir_timeouts, text_setting
-from service.smart import DEFAULT_SMART_SCOPE
 from service.smart.context import SESSION_ID, SmartContext
 from service.smart.errors import (
     SmartLaunchError,
@@ -64,6 +59,7 @@ from service.smart.errors import (
 )
 from service.smart.id_token import IdTokenError, IdTokenValidator
 from service.smart.pkce import METHOD, new_verifier, s256_challenge
+from service.smart.settings import SmartSettings
 from service.smart.store import ExpiringStore, SealedRecords
 from service.smart.style import smart_style
 from service.state.base import MemoryStore, SharedStore, StoreUnavailableError
@@ -91,45 +87,8 @@ MAX_PENDING = 10_000
 MAX_SESSIONS = 10_000
 MAX_CONFIGS = 64
 MAX_PARAM_CHARS = 4096
-CALLBACK_PATH = "/smart/callback"
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SmartSettings:
-    """The SMART launch settings, checked (bad ones raise :class:`SettingError`)."""
-
-    client_id: str | None
-    client_secret: str | None = field(repr=False)
-    redirect_uri: str
-    scope: str
-    allowlist: Allowlist
-    timeout: tuple[float, float]
-    https: bool
-    """``PUBLIC_BASE_URL`` is https: cookies are ``Secure`` and ``SameSite=None``."""
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> SmartSettings:
-        """Read ``SMART_*``, ``PUBLIC_BASE_URL`` and the FHIR allowlist and timeouts."""
-        base = public_base_url(config)
-        redirect_uri = text_setting(config, "SMART_REDIRECT_URI") or base + CALLBACK_PATH
-        try:
-            parse_url(redirect_uri, base=False, allow_http=True)
-        except FhirUrlNotAllowedError as exc:
-            raise SettingError(f"NELM_CDS_SMART_REDIRECT_URI: {exc.message}") from exc
-        scope = " ".join((text_setting(config, "SMART_SCOPE") or DEFAULT_SMART_SCOPE).split())
-        if "launch" not in scope.split():
-            raise SettingError("NELM_CDS_SMART_SCOPE must include launch (EHR launch)")
-        return cls(
-            client_id=text_setting(config, "SMART_CLIENT_ID"),
-            client_secret=text_setting(config, "SMART_CLIENT_SECRET"),
-            redirect_uri=redirect_uri,
-            scope=scope,
-            allowlist=allowlist_from(config),
-            timeout=fhir_timeouts(config),
-            https=base.startswith("https://"),
-        )
 
 
 @dataclass(frozen=True)
