@@ -19,15 +19,14 @@ is never stored or logged.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from service.errors import BadRequestError
+from service.mappers.json_text import JsonTextError, parse_json
 from service.mappers.reading import is_fhir_id
 
 __all__ = [
@@ -78,18 +77,14 @@ class HookRequest:
     prefetch: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def load_json_body(raw: bytes) -> Any:
-    """Parse a request body as JSON with exact decimals (the mappers need them)."""
+    """Parse a request body with the service's JSON reader (exact decimals; a number no
+    laboratory value can be is kept as such, for the mappers to report)."""
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise HookRequestError("the request body is not valid JSON") from exc
-    except RecursionError as exc:
-        raise HookRequestError("the request body is nested too deeply") from exc
+        return parse_json(raw)
+    except JsonTextError as exc:
+        message = "nested too deeply" if "nested" in str(exc) else "not valid JSON"
+        raise HookRequestError(f"the request body is {message}") from exc
 
 
 def _text(value: Any, name: str) -> str:

@@ -6,7 +6,6 @@ Pure functions, no I/O: the client hands them what the server sent.
 from __future__ import annotations
 
 import email.utils
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -23,6 +22,7 @@ from service.fhir.errors import (
     FhirUnavailableError,
 )
 from service.mappers.bundle import PatientRecord, record_from_resources
+from service.mappers.json_text import JsonTextError, parse_json
 from service.mappers.outcomes import is_outcome_entry, issue_texts, reported
 from service.mappers.reading import Entry, make_entry
 
@@ -103,10 +103,11 @@ def expect(answer: Answer, resource_type: str, label: str, url: str) -> dict[str
 
 
 def parse_resource(raw: bytes, label: str, where: str, status: int) -> dict[str, Any]:
-    """Parse a FHIR JSON resource with exact decimals, as the mappers expect."""
+    """Parse a FHIR JSON resource with the service's JSON reader (exact decimals, hostile
+    numbers kept for the mappers to report), as the mappers expect."""
     try:
-        body = json.loads(raw, parse_float=Decimal)
-    except (ValueError, RecursionError) as exc:
+        body = parse_json(raw)
+    except JsonTextError as exc:
         raise FhirInvalidResponseError(
             f"{label}: the answer is not JSON", url=where, status=status
         ) from exc

@@ -7,14 +7,13 @@ resource that matters is validated on its own later.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from service.criteria.inputs import Warning
 from service.mappers.errors import BundleError
+from service.mappers.json_text import JsonTextError, parse_json
 from service.mappers.outcomes import is_outcome_entry, outcome_warnings
 from service.mappers.reading import Entry, make_entry
 
@@ -33,13 +32,12 @@ class PatientRecord:
 
 
 def load_bundle_json(text: str | bytes) -> Any:
-    """Parse JSON with exact decimals; raise :class:`BundleError` on invalid JSON."""
+    """Parse JSON with :func:`~service.mappers.json_text.parse_json` (exact decimals,
+    hostile numbers kept as such); raise :class:`BundleError` on invalid JSON."""
     try:
-        return json.loads(text, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"the input is not valid JSON ({exc})") from exc
-    except RecursionError as exc:
-        raise BundleError("the input is nested too deeply") from exc
+        return parse_json(text)
+    except JsonTextError as exc:
+        raise BundleError(str(exc)) from exc
 
 
 def _bundle_entries(bundle: Any) -> tuple[list[Entry], list[Warning]]:

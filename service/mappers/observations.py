@@ -25,6 +25,7 @@ from service.criteria.inputs import (
 )
 from service.mappers.codes import ASSESSMENT_SYSTEM, LOINC, SNOMED, Terminology, codings_of
 from service.mappers.errors import UnreadableError
+from service.mappers.json_text import HostileNumber
 from service.mappers.quantities import (
     BILIRUBIN,
     PERCENT,
@@ -45,6 +46,7 @@ from service.mappers.reading import (
     read_last_updated,
     read_status,
 )
+from service.mappers.systems import code_problem
 from service.mappers.validation import validate_resource
 
 __all__ = ["ObservationReader", "classify_observations"]
@@ -127,6 +129,9 @@ def classify_observations(
             continue
         candidates = _candidates(entry, terminology)
         if not candidates:
+            problem = code_problem(entry.resource.get("code"))
+            if problem is not None:  # issue 9: a malformed code is reported, not dropped
+                warnings.append(Warning(entry.reference, f"unreadable ({problem}); not used"))
             continue
         try:
             status = read_status(entry, OBSERVATION_STATUSES)
@@ -335,6 +340,8 @@ def _read_ecog(resource: dict[str, Any], where: str) -> int:
     key = value_key(resource)
     if key == "valueInteger":
         value = resource[key]
+        if isinstance(value, HostileNumber):
+            raise UninterpretableError(f"ECOG {value} is not a value a record can hold on {where}")
         if isinstance(value, bool) or not isinstance(value, int):
             raise UnreadableError("valueInteger is not an integer")
         if value not in range(6):

@@ -17,6 +17,7 @@ from typing import Any
 from service.criteria.values import Interval
 from service.mappers.codes import UCUM
 from service.mappers.errors import UnreadableError
+from service.mappers.json_text import MAX_NUMBER_CHARS, HostileNumber, is_reportable
 
 __all__ = [
     "BILIRUBIN",
@@ -121,6 +122,8 @@ PLATELETS = UnitTable(
     },
 )
 
+MAX_VALUE_STRING = 100
+"""A longer ``valueString`` is no number with a unit (and is not searched for one)."""
 _COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "≤": "<=", "≥": ">="}
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _SINGLE = re.compile(rf"^\s*(?P<cmp><=|>=|<|>|≤|≥)?\s*(?P<num>{_NUMBER})\s*(?P<unit>\S.*?)?\s*$")
@@ -128,13 +131,22 @@ _RANGE = re.compile(rf"^\s*(?P<low>{_NUMBER})\s*-\s*(?P<high>{_NUMBER})\s*(?P<un
 
 
 def to_decimal(value: Any, where: str, field: str) -> Decimal:
-    """Return a JSON number as an exact Decimal, or raise :class:`UnreadableError`."""
+    """Return a JSON number as an exact Decimal.
+
+    Raises :class:`UnreadableError` when it is not a number at all (a string, a boolean)
+    and :class:`UninterpretableError` when it is a number no laboratory value can be
+    (:mod:`service.mappers.json_text`: ``1e25``, ``1e400``, a 5,000-digit integer,
+    ``NaN``, ``Infinity``): the result stays the latest and decides nothing.
+    """
+    if isinstance(value, HostileNumber):
+        raise UninterpretableError(f"{field} {value} is not a value a laboratory can report")
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise UnreadableError(f"{field} is not a number")
     # str() of a float is its shortest round-trip form, so 20.5248 stays 20.5248.
     number = value if isinstance(value, Decimal) else Decimal(str(value))
-    if not number.is_finite():
-        raise UnreadableError(f"{field} is not a finite number")
+    if not is_reportable(number):
+        shown = HostileNumber(str(value))
+        raise UninterpretableError(f"{field} {shown} is not a value a laboratory can report")
     return number
 
 
@@ -189,6 +201,8 @@ def parse_value_string(text: str, table: UnitTable, where: str) -> Interval:
     """Parse ``15%``, ``<2 %``, ``≥ 5 %``, ``5-10%``: comparator, number with ``.``
     decimals, recognised unit; or a range ``a-b unit``. Anything else is
     :class:`UninterpretableError`."""
+    if len(text) > MAX_VALUE_STRING:
+        raise UninterpretableError(f"value string of {len(text)} characters on {where}")
     for pattern in (_RANGE, _SINGLE):
         match = pattern.match(text)
         if match is None:
@@ -199,6 +213,14 @@ def parse_value_string(text: str, table: UnitTable, where: str) -> Interval:
         divisor = table.text_divisor(unit)
         if divisor is None:
             raise UninterpretableError(f"unrecognised unit '{unit}' in value string on {where}")
+        numbers = [match[g] for g in ("low", "high", "num") if g in match.groupdict()]
+        if any(n is not None and not is_reportable(Decimal(n)) for n in numbers) or any(
+            n is not None and len(n) > MAX_NUMBER_CHARS for n in numbers
+        ):
+            raise UninterpretableError(
+                f"value string '{HostileNumber(text)}' is not a value a laboratory can report "
+                f"on {where}"
+            )
         if pattern is _RANGE:
             low, high = Decimal(match["low"]), Decimal(match["high"])
             if low > high:

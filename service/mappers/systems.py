@@ -23,6 +23,7 @@ __all__ = [
     "UCUM",
     "Code",
     "canonical",
+    "code_problem",
     "codings_of",
 ]
 
@@ -69,3 +70,25 @@ def codings_of(concept: Any) -> Iterator[Code]:
             system, code = coding.get("system"), coding.get("code")
             if isinstance(system, str) and isinstance(code, str):
                 yield canonical(system, code)
+
+
+def code_problem(concept: Any) -> str | None:
+    """Say what is malformed in a CodeableConcept (wrong types), or ``None`` when it is
+    well formed or absent; :func:`codings_of` skips such parts silently, so a caller that
+    finds nothing it reads can report why."""
+    if concept is None:
+        return None
+    if not isinstance(concept, dict):
+        return "code is not a CodeableConcept object"
+    codings = concept.get("coding")
+    if codings is None:
+        return None
+    if not isinstance(codings, list):
+        return "code.coding is not a list"
+    for index, coding in enumerate(codings):
+        if not isinstance(coding, dict):
+            return f"code.coding[{index}] is not an object"
+        for key in ("system", "code"):
+            if key in coding and not isinstance(coding[key], str):
+                return f"code.coding[{index}].{key} is not a string"
+    return None

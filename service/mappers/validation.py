@@ -29,6 +29,7 @@ from fhir.resources.R4B.procedure import Procedure
 from pydantic import ValidationError
 
 from service.mappers.errors import UnreadableError
+from service.mappers.json_text import without_hostile_numbers
 from service.mappers.reading import Entry
 
 __all__ = [
@@ -179,6 +180,9 @@ def _validate(entry: Entry) -> None:
         # Bundle reader has already decided whose it is, so R4's 1..1 subject is not held
         # against it; every other element is still checked.
         resource = {**resource, "subject": _ATTRIBUTED}
+    # A number no laboratory can report is the value readers' business (uninterpretable,
+    # criteria.md §7), not a structural fault that would skip the whole resource.
+    resource = without_hostile_numbers(resource)
     try:
         model.model_validate(resource)
     except ValidationError as exc:

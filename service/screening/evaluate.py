@@ -15,13 +15,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from service.cdshooks.cards import has_net_liver_metastasis
 from service.criteria import EvaluationConfig
 from service.engine import run_evaluation
 from service.mappers import BundleError, Terminology, record_from_bundle
+from service.mappers.json_text import parse_json
 from service.result_json import evaluation_to_json
 from service.screening.worklist import decisive_missing, identity_of
 
@@ -42,7 +42,7 @@ class Outcome:
 
 def bundle_of(bodies: Sequence[str]) -> dict[str, Any]:
     """Return the ``collection`` Bundle of a patient's resources (JSON texts, in order)."""
-    entries = [{"resource": json.loads(body, parse_float=Decimal)} for body in bodies]
+    entries = [{"resource": parse_json(body)} for body in bodies]
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 

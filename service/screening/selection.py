@@ -16,7 +16,6 @@ resource type the criteria do not read, a Patient without an id.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import zlib
@@ -27,6 +26,7 @@ from typing import Any
 
 from service.cdshooks.cards import NET_LIVER_METASTASIS_CODES
 from service.mappers.codes import Terminology
+from service.mappers.json_text import JsonTextError, parse_json
 from service.mappers.reading import is_fhir_id
 from service.screening.ndjson import ExportFile, read_lines
 from service.screening.store import Store
@@ -221,8 +221,8 @@ def _read_file(
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
     try:
-        resource = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        resource = parse_json(raw)
+    except JsonTextError:
         return None
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
         return None
