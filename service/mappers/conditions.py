@@ -53,7 +53,9 @@ class ConditionFacts:
     """Recognised Conditions by category, oldest first.
 
     ``primary_tumour_aliases`` are the references a Procedure may use to point at the
-    primary tumour; ``primary_organs`` the organs holding a recorded primary site;
+    primary tumour; ``primary_organs`` the organs holding a recorded primary site
+    (``None`` when no primary site that constrains it is recorded: then any
+    primary-resection code fits; empty when the recorded sites name no organ);
     ``non_primary_aliases`` the references of the record's Conditions that are not a
     primary tumour (a reasonReference to one, e.g. a lung metastasis, means the Procedure
     did not resect the primary); ``unreadable`` the exclusion
@@ -63,7 +65,7 @@ class ConditionFacts:
     by_category: dict[str, tuple[ConditionFact, ...]]
     primary_sites: tuple[PrimarySite, ...]
     primary_tumour_aliases: frozenset[str]
-    primary_organs: frozenset[str] = frozenset()
+    primary_organs: frozenset[str] | None = None
     non_primary_aliases: frozenset[str] = frozenset()
     unreadable: tuple[UnreadableCondition, ...] = ()
 
@@ -184,7 +186,8 @@ def read_conditions(
                         site.unknown_primary,
                     )
                 )
-                organs.append(site.organs)
+                if site.organs is not None:
+                    organs.append(site.organs)
                 continue
             label = CONDITION_LABELS.get(category, category)
             if category == "portal_hypertension_signs":
@@ -196,7 +199,7 @@ def read_conditions(
         {k: tuple(v) for k, v in by_category.items()},
         tuple(sites),
         frozenset(aliases),
-        frozenset().union(*organs),
+        frozenset().union(*organs) if organs else None,
         frozenset(non_primary),
         tuple(unreadable),
     )

@@ -3,10 +3,13 @@
 A completed Procedure is the resection of the primary (terminology.md, criteria.md §7,
 v1.1) when its ``reasonReference`` points at a primary-tumour Condition; or when its code
 is in the resection value set, the organ that code removes holds a recorded primary site
-(or no primary site that says where is recorded), and no ``reasonReference`` points at a
+(or no primary site is recorded), and no ``reasonReference`` points at a
 Condition that is not a primary tumour (a lung metastasectomy coded as lobectomy is not
 the resection of an ileal primary). A site-mapped code without an organ skips the organ
-check. Procedures dated after the evaluation date are ignored.
+check. A recorded primary whose site names no organ (unspecified, foregut, unknown
+primary) is a primary site recorded: no resection code fits it, only a
+``reasonReference`` to it does (the conservative reading: a resection is not assumed).
+Procedures dated after the evaluation date are ignored.
 """
 
 from __future__ import annotations
@@ -68,7 +71,8 @@ def _resects_primary(entry: Entry, terminology: Terminology, conditions: Conditi
         if removed is None:
             return True  # a site-mapped code without an organ counts as before v1.1
         organs |= removed
-    return not conditions.primary_organs or bool(organs & conditions.primary_organs)
+    recorded = conditions.primary_organs
+    return recorded is None or bool(organs & recorded)
 
 
 def read_procedures(

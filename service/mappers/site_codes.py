@@ -22,7 +22,7 @@ dot and case). A malformed file fails with :class:`SiteCodesError` naming the en
 :data:`service.mappers.sites.ORGANS`) says which organ a local primary-resection code
 removes, or which organ holds a local primary site. A primary-resection code without
 one counts as the resection of the primary whatever the primary's organ (as before
-v1.1); a primary site without one does not locate the primary for that check.
+v1.1); a local primary site without one does not constrain which resection codes fit.
 
 Review marks (the onboarding probe's draft, :mod:`service.probe.draft`): an entry may
 carry ``"review"``; any value but ``"accepted"`` refuses the file, naming the entry, so
@@ -130,7 +130,7 @@ def _primary_sites(section: Any, base: Terminology) -> dict[tuple[str, str], Sit
             raise SiteCodesError(f"{where}: drainage must be portal, not_portal or undetermined")
         if not isinstance(site, str) or not site.strip():
             raise SiteCodesError(f"{where}: 'site' must name the site")
-        organs = _organs(item, where) or frozenset()
+        organs = _organs(item, where)  # None: no organ named, constrains nothing
         sites[code] = SiteOfPrimary(site.strip(), cast(Drainage, drainage), organs)
     return sites
 

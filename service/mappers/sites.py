@@ -45,13 +45,16 @@ ORGANS = frozenset(
 class SiteOfPrimary:
     """What a primary-site code says: where, portal drainage, and the organs holding it.
 
-    ``organs`` is empty when the code does not locate the primary (unspecified, foregut,
-    hindgut, unknown primary); ``unknown_primary`` marks "metastasis of unknown primary".
+    ``organs`` is empty when the code does not locate the primary in an organ
+    (unspecified, foregut, hindgut, unknown primary): no resection code fits it. ``None``
+    (a site-mapped local code without an organ) says nothing either way: it does not
+    constrain which resection codes fit. ``unknown_primary`` marks "metastasis of
+    unknown primary".
     """
 
     site: str
     drainage: Drainage
-    organs: frozenset[str] = frozenset()
+    organs: frozenset[str] | None = frozenset()
     unknown_primary: bool = False
 
 

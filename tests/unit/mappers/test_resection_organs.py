@@ -56,8 +56,8 @@ def resected(*resources: dict[str, Any], **options: Any) -> bool:
         pytest.param([ILEUM], APPENDECTOMY, False, id="appendectomy, ileal primary"),
         pytest.param([ILEUM, LUNG], LOBECTOMY, True, id="lobectomy, ileal and lung primaries"),
         pytest.param([], LOBECTOMY, True, id="lobectomy, no primary site recorded"),
-        pytest.param([UNSPECIFIED], LOBECTOMY, True, id="lobectomy, site not determinable"),
-        pytest.param([UNKNOWN_PRIMARY], SMALL_BOWEL, True, id="excision, unknown primary"),
+        pytest.param([UNSPECIFIED], LOBECTOMY, False, id="lobectomy, site not determinable"),
+        pytest.param([UNKNOWN_PRIMARY], SMALL_BOWEL, False, id="excision, unknown primary"),
         pytest.param(
             [condition("C7A.090", id="lung", verification="refuted"), ILEUM],
             LOBECTOMY,
@@ -151,3 +151,15 @@ def test_a_site_mapped_primary_site_may_name_its_organ() -> None:
     local_primary = condition((LOCAL, "ILEUM-NET"), id="local")
     assert resected(local_primary, procedure(SMALL_BOWEL), terminology=terminology)
     assert not resected(local_primary, procedure(LOBECTOMY), terminology=terminology)
+
+
+def test_a_reason_to_an_unspecified_primary_still_counts() -> None:
+    assert resected(UNSPECIFIED, procedure(LOBECTOMY, reasons=("Condition/unspecified",)))
+
+
+def test_a_site_mapped_primary_without_an_organ_constrains_nothing() -> None:
+    terminology = terminology_from_mapping(
+        {"primary_sites": [{"system": LOCAL, "code": "NET", "site": "ileum", "drainage": "portal"}]}
+    )
+    local_primary = condition((LOCAL, "NET"), id="local")
+    assert resected(local_primary, procedure(LOBECTOMY), terminology=terminology)
