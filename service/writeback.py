@@ -27,7 +27,6 @@ Decisions the caller must know:
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -36,7 +35,7 @@ from typing import Any
 from urllib.parse import quote
 
 from service.criteria import DEFAULT_SETS
-from service.verdicts import clinical_text, to_record_text
+from service.writeback_text import MDT_STATEMENT, clean, narrative, notes, rationale
 
 __all__ = [
     "ASSESSMENT_SYSTEM",
@@ -70,18 +69,10 @@ ASSESSMENT_CODE: Mapping[str, Any] = {
 }
 """``RiskAssessment.code``, the type of assessment (the ``method`` says how it was made)."""
 DEFAULT_DEVICE_REFERENCE = "Device/nelm-cds"
-MDT_STATEMENT = (
-    "This assessment supports, and does not replace, the multidisciplinary team (MDT). "
-    "It is not medical advice."
-)
 IDENTIFIER_SCHEME = "nelm-cds/evaluation-identifier/1"
 """Part of the digest input: bump it if the canonical form below ever changes."""
 
 SET_TITLES: Mapping[str, str] = {s.id: s.title for s in DEFAULT_SETS}
-CRITERION_LABELS: Mapping[str, Mapping[str, str]] = {
-    s.id: {c.id: c.label for c in s.criteria} for s in DEFAULT_SETS
-}
-"""Each criterion's label, by set: the words a rationale uses instead of its id."""
 """The criteria sets the CodeSystem has outcome codes for (criteria.md §4)."""
 
 STATUS_TEXT: Mapping[str, str] = {
@@ -100,8 +91,6 @@ _CRITERION_STATUSES = ("met", "not_met", "unknown")
 _EVIDENCE_KEYS = ("reference", "value", "unit", "date")
 _ID = r"[A-Za-z0-9\-.]{1,64}"
 _REFERENCE = re.compile(rf"(?P<type>[A-Z][A-Za-z]{{1,63}})/{_ID}")  # used with fullmatch
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 
 
 class WritebackError(ValueError):
@@ -154,7 +143,7 @@ def build_risk_assessment(
     if basis:
         resource["basis"] = [{"reference": reference} for reference in basis]
     resource["prediction"] = [_prediction(a) for a in assessments]
-    resource["note"] = _notes(result)
+    resource["note"] = notes(result)
     # FHIR element order: the narrative comes right after resourceType.
     return {"resourceType": "RiskAssessment", "text": narrative(resource), **resource}
 
@@ -274,7 +263,7 @@ def _engine(value: Any) -> str:
     if not isinstance(value, Mapping):
         return ""
     parts = [value.get("name"), value.get("version")]
-    return " ".join(_clean(p) for p in parts if isinstance(p, str) and _clean(p))
+    return " ".join(clean(p) for p in parts if isinstance(p, str) and clean(p))
 
 
 def _evaluation_date(value: Any) -> str:
@@ -295,12 +284,8 @@ def _reference(value: Any, where: str, resource_type: str | None = None) -> str:
     return str(value)
 
 
-def _clean(text: str) -> str:
-    return " ".join(_CONTROL.sub(" ", text).split())
-
-
 def _text(value: Any, where: str) -> str:
-    cleaned = _clean(value) if isinstance(value, str) else ""
+    cleaned = clean(value) if isinstance(value, str) else ""
     if not cleaned:
         raise WritebackError(f"{where} must be a non-empty string")
     return cleaned
@@ -326,15 +311,13 @@ def _fhir_status(assessments: list[Mapping[str, Any]]) -> str:
 
 def _title(assessment: Mapping[str, Any]) -> str:
     title = assessment.get("title")
-    if isinstance(title, str) and _clean(title):
-        return _clean(title)
+    if isinstance(title, str) and clean(title):
+        return clean(title)
     return SET_TITLES[assessment["criteriaSet"]]
 
 
 def _method(assessments: list[Mapping[str, Any]], engine: str) -> dict[str, Any]:
-    sets = "; ".join(
-        f"{a['criteriaSet']} {_clean(a['version'])} ({_title(a)})" for a in assessments
-    )
+    sets = "; ".join(f"{a['criteriaSet']} {clean(a['version'])} ({_title(a)})" for a in assessments)
     by = f" by {engine}" if engine else ""
     return {
         "coding": [{"system": ASSESSMENT_SYSTEM, "code": METHOD_CODE, "display": METHOD_DISPLAY}],
@@ -351,45 +334,8 @@ def _prediction(assessment: Mapping[str, Any]) -> dict[str, Any]:
             ],
             "text": f"{_title(assessment)}: {STATUS_TEXT[assessment['status']]}",
         },
-        "rationale": _rationale(assessment),
+        "rationale": rationale(assessment),
     }
-
-
-def _sentence(text: str) -> str:
-    text = _clean(text).rstrip(".")
-    return f"{text}."
-
-
-def _label(assessment: Mapping[str, Any], criterion: Mapping[str, Any]) -> str:
-    labels = CRITERION_LABELS.get(str(assessment["criteriaSet"]), {})
-    return labels.get(str(criterion["id"]), str(criterion["id"]).replace("_", " "))
-
-
-def _rationale(assessment: Mapping[str, Any]) -> str:
-    """Say in clinical words what decided the set: every criterion not met, else every one
-    that cannot be decided with what to record (no criterion ids, no file numbers)."""
-    criteria = assessment["criteria"]
-    status = assessment["status"]
-    total = len(criteria)
-    if status == "eligible":
-        return f"Eligible: all {total} criteria met."
-    if status == "ineligible":
-        failed = [c for c in criteria if c["status"] == "not_met"]
-        parts = [f"Not eligible: {len(failed)} of {total} criteria not met."]
-        parts += [
-            _sentence(f"{_label(assessment, c)}: not met, {clinical_text(c['reason'])}")
-            for c in failed
-        ]
-        return " ".join(parts)
-    open_ = [c for c in criteria if c["status"] == "unknown"]
-    parts = [f"Undecided: none of {total} criteria is not met, {len(open_)} cannot be decided."]
-    for criterion in open_:
-        needs = [_clean(n) for n in criterion["needs"] if isinstance(n, str) and _clean(n)]
-        reason = clinical_text(criterion["reason"])
-        parts.append(_sentence(f"{_label(assessment, criterion)}: undecided, {reason}"))
-        if needs:
-            parts.append(_sentence(f"To record: {'; '.join(clinical_text(n) for n in needs)}"))
-    return " ".join(parts)
 
 
 def _basis(assessments: list[Mapping[str, Any]]) -> list[str]:
@@ -400,64 +346,3 @@ def _basis(assessments: list[Mapping[str, Any]]) -> list[str]:
         for evidence in criterion["evidence"]
     )
     return list(dict.fromkeys(references))
-
-
-def _markdown(text: str) -> str:
-    """Escape markdown so that e.g. ``10*9/L ... 10*9/L`` is not read as emphasis."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-LINK_NOTES = ("Supersedes ", "Superseded by ", "A later assessment remains")
-"""How the notes that link assessments begin (:mod:`service.supersession`)."""
-_UNREADABLE = re.compile(r"^unreadable \((?P<why>.*)\); not used$", re.DOTALL)
-
-
-def _warning_text(message: str) -> str:
-    """Say a data warning in words: the mappers' parser details stay in the result."""
-    if _UNREADABLE.match(message):
-        return "could not be read (a field has the wrong type or an impossible value); not used"
-    return clinical_text(message)
-
-
-def _notes(result: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Return the MDT statement, what would change the verdict, the result's notes, then
-    its data warnings, in clinical words."""
-    texts = [MDT_STATEMENT, *filter(None, [to_record_text(result)])]
-    for note in result.get("notes") or ():
-        # The result's own MDT sentence is replaced by MDT_STATEMENT, not repeated.
-        if isinstance(note, str) and _clean(note) and "does not replace" not in note:
-            texts.append(clinical_text(_clean(note)))
-    for warning in result.get("warnings") or ():
-        if isinstance(warning, Mapping) and isinstance(warning.get("message"), str):
-            where = warning.get("reference")
-            prefix = f"{where}: " if isinstance(where, str) and _clean(where) else ""
-            if _clean(warning["message"]):
-                texts.append(f"Data warning: {prefix}{_warning_text(_clean(warning['message']))}")
-    return [{"text": _markdown(text)} for text in dict.fromkeys(texts)]
-
-
-def narrative(resource: Mapping[str, Any]) -> dict[str, str]:
-    """Return a generated XHTML narrative of the predictions (FHIR dom-6), with the
-    evaluation date and, when there is one, what this assessment supersedes or is
-    superseded by (the notes of :mod:`service.supersession`)."""
-    items = "".join(
-        f"<li><b>{html.escape(p['outcome']['text'])}</b>. {html.escape(p['rationale'])}</li>"
-        for p in resource.get("prediction") or ()
-    )
-    when = resource.get("occurrenceDateTime")
-    heading = html.escape(
-        f"NELM eligibility{f' as of {when}' if when else ''} ({resource['status']}), "
-        f"{resource['subject']['reference']}"
-    )
-    links = "".join(
-        f"<p>{html.escape(note['text'])}</p>"
-        for note in resource.get("note") or ()
-        if isinstance(note, Mapping) and str(note.get("text", "")).startswith(LINK_NOTES)
-    )
-    return {
-        "status": "generated",
-        "div": (
-            '<div xmlns="http://www.w3.org/1999/xhtml">'
-            f"<p>{heading}</p>{links}<ul>{items}</ul><p>{html.escape(MDT_STATEMENT)}</p></div>"
-        ),
-    }
