@@ -13,8 +13,9 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from service.criteria import EvaluationConfig
@@ -22,7 +23,7 @@ from service.mappers import Terminology
 from service.screening.evaluate import Outcome, evaluate_group
 from service.screening.store import Store
 
-__all__ = ["EvaluationJob", "default_workers", "run_embedded"]
+__all__ = ["EvaluationJob", "default_workers", "portable", "run_embedded"]
 
 CHUNK = 25
 IN_FLIGHT_PER_WORKER = 3
@@ -39,6 +40,17 @@ class EvaluationJob:
 
 
 _JOB: EvaluationJob | None = None
+
+
+def portable(terminology: Terminology) -> Terminology:
+    """Return ``terminology`` with plain dicts for its read-only mappings, so it can be
+    sent to worker processes (a ``MappingProxyType`` cannot be pickled)."""
+    changes = {
+        f.name: dict(value)
+        for f in fields(terminology)
+        if isinstance(value := getattr(terminology, f.name), MappingProxyType)
+    }
+    return replace(terminology, **changes)
 
 
 def _init_worker(job: EvaluationJob) -> None:
@@ -97,6 +109,7 @@ def run_embedded(
             _store(store, outcomes)
             on_done(len(outcomes))
         return
+    job = replace(job, terminology=portable(job.terminology))
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(job,)

@@ -32,7 +32,7 @@ def test_synth_then_screen_write_every_output(tmp_path: Path) -> None:
         "--at",
         "2026-11-22",
         "--workers",
-        "1",
+        "2",  # worker processes with the shipped code sets (no site codes)
     )
     assert done.returncode == 0, done.stderr
     assert "screened 40 patients" in done.stdout
