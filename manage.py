@@ -2,8 +2,9 @@
 """Set up and run NELM-CDS with nothing installed but Python 3.11+.
 
     python3 manage.py run     # create .venv, install, start the service on the demo data
-    python3 manage.py test    # create .venv, install with dev tools (and, on Debian as root,
-                              # redis-server and docker-compose), lint, type-check, test
+    python3 manage.py test    # create .venv, install with dev tools and the spark extra (and,
+                              # on Debian as root, redis-server, docker-compose, chromium and
+                              # Java), lint, type-check, test
 
 Both create ``.venv`` beside this file on first use and reinstall only when
 ``pyproject.toml`` changes. Extra arguments after ``test`` go to pytest.
@@ -63,7 +64,7 @@ def run(arguments: list[str]) -> None:
 
 def test(arguments: list[str]) -> None:
     """Install with dev tools, then lint, type-check and run the whole test suite."""
-    ensure_venv("dev")
+    ensure_venv("dev,spark")
     from tools.system_packages import ensure_commands  # stdlib only: safe before the venv
 
     still_missing = ensure_commands()

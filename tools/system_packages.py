@@ -3,11 +3,12 @@
 ``python3 manage.py test`` calls :func:`ensure_commands` before the tests, so a fresh
 Debian machine gets them with nothing installed but Python: ``redis-server`` (the
 replay-cache tests run a real Redis), ``docker-compose`` (validates
-docker-compose.yml without a Docker engine), ``chromium`` (browser tests) and
+docker-compose.yml without a Docker engine), ``chromium`` (browser tests),
 ``pdftotext``/``pdfinfo`` from ``poppler-utils`` (the printed clinician page is read back
-page by page). Missing ones are installed in one
-``apt-get install`` as root, with a ``policy-rc.d`` that keeps package services from
-starting. Elsewhere it says what to install and the tests needing it fail clearly.
+page by page) and ``java`` (the Spark screening engine runs on the JVM: Debian's default
+JRE, 17 or newer). Missing ones are installed in one ``apt-get install`` as root, with a
+``policy-rc.d`` that keeps package services from starting. Elsewhere it says what to
+install and the tests needing it fail clearly.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ TEST_TOOLS: Mapping[str, str] = {
     "docker-compose": "docker-compose",
     "chromium": "chromium",
     "pdftotext": "poppler-utils",
+    "java": "default-jre-headless",
 }
 """Command → Debian package providing it."""
 

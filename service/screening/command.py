@@ -66,6 +66,13 @@ def add_commands(commands: Any, date_type: Callable[[str], date]) -> None:
     )
     screen.add_argument("--workers", type=int, default=0, help="processes (default: every core)")
     screen.add_argument("--fresh", action="store_true", help="start over instead of resuming")
+    screen.add_argument(
+        "--engine",
+        choices=("embedded", "spark"),
+        default="embedded",
+        help="embedded (this machine, every core) or spark (needs the spark extra and Java 17+)",
+    )
+    screen.add_argument("--master", help="Spark master URL (default: local[*])")
     screen.set_defaults(run=_screen)
 
     synth = commands.add_parser("synth", help="write a synthetic population as a Bulk export")
@@ -156,6 +163,8 @@ def _screen(args: argparse.Namespace) -> int:
             workers=args.workers,
             fresh=args.fresh,
             write_back=source,
+            engine=args.engine,
+            spark_master=args.master,
         )
         if args.export:
             summary = screen_export(

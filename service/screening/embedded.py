@@ -9,6 +9,7 @@ finish, so a run that stops keeps what it has done.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +24,7 @@ from service.mappers import Terminology
 from service.screening.evaluate import Outcome, evaluate_group
 from service.screening.store import Store
 
-__all__ = ["EvaluationJob", "default_workers", "portable", "run_embedded"]
+__all__ = ["EvaluationJob", "default_workers", "portable", "run_embedded", "store_outcomes"]
 
 CHUNK = 25
 IN_FLIGHT_PER_WORKER = 3
@@ -84,9 +85,8 @@ def _chunks(groups: Iterator[Group], size: int) -> Iterator[list[Group]]:
         yield chunk
 
 
-def _store(store: Store, outcomes: Sequence[Outcome]) -> None:
-    import json
-
+def store_outcomes(store: Store, outcomes: Sequence[Outcome]) -> None:
+    """Store finished outcomes (results and summaries) in one transaction."""
     store.add_results(
         (o.patient, o.result or "", json.dumps(o.summary, ensure_ascii=False)) for o in outcomes
     )
@@ -106,7 +106,7 @@ def run_embedded(
         _init_worker(job)
         for chunk in chunks:
             outcomes = _evaluate_chunk(chunk)
-            _store(store, outcomes)
+            store_outcomes(store, outcomes)
             on_done(len(outcomes))
         return
     job = replace(job, terminology=portable(job.terminology))
@@ -122,9 +122,9 @@ def run_embedded(
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     outcomes = future.result()
-                    _store(store, outcomes)
+                    store_outcomes(store, outcomes)
                     on_done(len(outcomes))
         for future in pending:
             outcomes = future.result()
-            _store(store, outcomes)
+            store_outcomes(store, outcomes)
             on_done(len(outcomes))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,7 +23,13 @@ from typing import Any, TextIO
 from service import __version__
 from service.criteria import EvaluationConfig
 from service.mappers import Terminology
-from service.screening.embedded import EvaluationJob, default_workers, run_embedded
+from service.screening.embedded import (
+    EvaluationJob,
+    default_workers,
+    run_embedded,
+    store_outcomes,
+)
+from service.screening.evaluate import Outcome
 from service.screening.ndjson import ExportFile, find_export_files
 from service.screening.outputs import write_outputs
 from service.screening.progress import Progress
@@ -33,8 +39,6 @@ from service.screening.writeback import write_back
 from service.sources import PatientSource
 
 __all__ = ["ScreenError", "ScreenOptions", "ScreenSummary", "screen_folder"]
-
-Engine = Callable[[Store, EvaluationJob, int, Callable[[int], Any]], None]
 
 
 class ScreenError(ValueError):
@@ -90,12 +94,6 @@ def _open_state(out: Path, fingerprint: str, fresh: bool) -> Store:
     return store
 
 
-def _embedded(
-    store: Store, job: EvaluationJob, workers: int, on_done: Callable[[int], Any]
-) -> None:
-    run_embedded(store, job, workers=workers, on_done=on_done)
-
-
 def screen_folder(
     folder: Path, options: ScreenOptions, *, log: TextIO | None = None, tty: bool | None = None
 ) -> ScreenSummary:
@@ -110,25 +108,12 @@ def screen_folder(
     options.out.mkdir(parents=True, exist_ok=True)
     store = _open_state(options.out, _fingerprint(files, options), options.fresh)
     with store:
-        tally = Tally.from_json(store.get_meta("tally"))
-        selection = store.get_meta("selection")
-        if selection is None:
-            stream.write(f"selecting candidates from {len(files)} files\n")
-            store.reset_grouping()
-            tally = Tally()
-            stats = select(files, store, options.terminology, tally)
-            selection = {
-                **stats.to_json(),
-                "patients": store.count("patients"),
-                "candidates": store.count("candidates"),
-                "net": store.net_count(),
-            }
-            store.set_meta("tally", tally.to_json())
-            store.set_meta("selection", selection)
+        if options.engine == "spark":
+            figures, tally = _spark(files, store, options, stream, tty)
+        elif options.engine == "embedded":
+            figures, tally = _embedded_run(files, store, options, stream, tty)
         else:
-            stream.write("resuming: candidates already selected\n")
-        figures = _evaluate(store, options, stream, tty)
-        figures["selection"] = selection
+            raise ScreenError(f"unknown engine {options.engine!r}")
         if options.write_back is not None:
             stream.write("writing RiskAssessments back\n")
             figures["writeBack"] = write_back(store, options.write_back)
@@ -172,33 +157,86 @@ def screen_export(
     return screen_folder(folder, options, log=stream, tty=tty)
 
 
-def _evaluate(
-    store: Store, options: ScreenOptions, stream: TextIO, tty: bool | None
-) -> dict[str, Any]:
-    pending = store.pending_count()
+def _embedded_run(
+    files: list[ExportFile], store: Store, options: ScreenOptions, stream: TextIO, tty: bool | None
+) -> tuple[dict[str, Any], Tally]:
+    tally = Tally.from_json(store.get_meta("tally"))
+    selection = store.get_meta("selection")
+    if selection is None:
+        stream.write(f"selecting candidates from {len(files)} files\n")
+        store.reset_grouping()
+        tally = Tally()
+        stats = select(files, store, options.terminology, tally)
+        selection = {
+            **stats.to_json(),
+            "patients": store.count("patients"),
+            "candidates": store.count("candidates"),
+            "net": store.net_count(),
+        }
+        store.set_meta("tally", tally.to_json())
+        store.set_meta("selection", selection)
+    else:
+        stream.write("resuming: candidates already selected\n")
     job = EvaluationJob(options.at, options.terminology, options.config)
     workers = options.workers or default_workers()
-    progress = Progress(pending, stream, tty=tty)
+    progress = Progress(store.pending_count(), stream, tty=tty)
     started = time.perf_counter()
-    engine = _engine(options)
-    engine(store, job, workers, progress.advance)
+    run_embedded(store, job, workers=workers, on_done=progress.advance)
     progress.finish()
-    seconds = time.perf_counter() - started
-    return {
-        "evaluation": {
-            "evaluated": progress.done,
-            "seconds": round(seconds, 3),
-            "patientsPerSecond": round(progress.done / seconds, 1) if seconds > 0 else None,
-            "workers": workers,
-            "engine": options.engine,
-        }
+    figures = {
+        "selection": selection,
+        "evaluation": _evaluation(progress, time.perf_counter() - started, workers, "embedded"),
     }
+    return figures, tally
 
 
-def _engine(options: ScreenOptions) -> Engine:
-    if options.engine == "embedded":
-        return _embedded
-    raise ScreenError(f"unknown engine {options.engine!r}")
+def _spark(
+    files: list[ExportFile], store: Store, options: ScreenOptions, stream: TextIO, tty: bool | None
+) -> tuple[dict[str, Any], Tally]:
+    """Run on Spark: it selects, groups and evaluates; results are stored as usual (a
+    Spark run is not resumed part-way: it starts over)."""
+    from service.screening.spark import SparkMissingError, run_spark
+
+    store.reset()
+    store.set_meta("fingerprint", _fingerprint(files, options))
+    stream.write(f"starting Spark ({options.spark_master or 'local[*]'})\n")
+    job = EvaluationJob(options.at, options.terminology, options.config)
+    try:
+        run = run_spark(files, job, options.spark_master)
+    except SparkMissingError as exc:
+        raise ScreenError(str(exc)) from exc
+    progress = Progress(run.selection["candidates"], stream, tty=tty)
+    started = time.perf_counter()
+    try:
+        batch: list[Outcome] = []
+        for outcome in run.outcomes:
+            batch.append(outcome)
+            if len(batch) == 100:
+                store_outcomes(store, batch)
+                progress.advance(len(batch))
+                batch = []
+        store_outcomes(store, batch)
+        progress.advance(len(batch))
+    finally:
+        run.stop()
+    progress.finish()
+    store.set_meta("tally", run.tally.to_json())
+    store.set_meta("selection", run.selection)
+    figures = {
+        "selection": run.selection,
+        "evaluation": _evaluation(progress, time.perf_counter() - started, 0, "spark"),
+    }
+    return figures, run.tally
+
+
+def _evaluation(progress: Progress, seconds: float, workers: int, engine: str) -> dict[str, Any]:
+    return {
+        "evaluated": progress.done,
+        "seconds": round(seconds, 3),
+        "patientsPerSecond": round(progress.done / seconds, 1) if seconds > 0 else None,
+        "workers": workers,
+        "engine": engine,
+    }
 
 
 def selection_rate(stats: SelectionStats) -> float | None:

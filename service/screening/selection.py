@@ -31,7 +31,15 @@ from service.mappers.reading import is_fhir_id
 from service.screening.ndjson import ExportFile, read_lines
 from service.screening.store import Store
 
-__all__ = ["CLINICAL_TYPES", "SelectionStats", "Tally", "patient_key", "select"]
+__all__ = [
+    "CLINICAL_TYPES",
+    "Classified",
+    "SelectionStats",
+    "Tally",
+    "classify_line",
+    "patient_key",
+    "select",
+]
 
 CLINICAL_TYPES = frozenset({"Observation", "Condition", "Procedure"})
 NET_CATEGORIES = frozenset({"primary_site", "neuroendocrine_carcinoma"})
@@ -174,44 +182,21 @@ def _read_file(
     try:
         for number, raw in read_lines(export_file.path):
             stats.lines += 1
-            where = f"{name}:{number}"
-            resource = None if raw is None else _parse(raw)
-            if raw is None or resource is None:
-                tally.add("broken line", where)
+            line = classify_line(raw, terminology)
+            if line.kind is not None:
+                stats.by_type[line.kind] += 1
+            if line.problem is not None or line.key is None or raw is None:
+                tally.add(line.problem or "broken line", f"{name}:{number}")
                 continue
-            kind = resource["resourceType"]
-            stats.by_type[kind] += 1
-            if kind == "Patient":
-                pid = resource.get("id")
-                if not is_fhir_id(pid):
-                    tally.add("Patient without a valid id", where)
-                    continue
-                key = str(pid)
-                patients.append(key)
-            elif kind in CLINICAL_TYPES:
-                subject, problem = patient_key(resource)
-                if subject is None:
-                    tally.add(f"{kind}: {problem}", where)
-                    continue
-                key = subject
-                if kind == "Condition":
-                    categories = terminology.condition_categories(resource.get("code"))
-                    if "liver_metastasis" in categories:
-                        found.append(key)
-                    if categories.keys() & NET_CATEGORIES or (
-                        categories.get("liver_metastasis", ("", ""))[1]
-                        in NET_LIVER_METASTASIS_CODES
-                    ):
-                        net.append(key)
-            elif kind == "OperationOutcome":
-                tally.add("the export server reported an error (OperationOutcome)", where)
-                continue
-            else:
-                tally.add(f"type not read: {kind}", where)
-                continue
-            if keep_only is None or key in keep_only:
+            if line.kind == "Patient":
+                patients.append(line.key)
+            if line.liver:
+                found.append(line.key)
+            if line.net:
+                net.append(line.key)
+            if keep_only is None or line.key in keep_only:
                 seq = (file_rank << 32) | number
-                rows.append((key, seq, int(kind == "Patient"), raw.decode("utf-8")))
+                rows.append((line.key, seq, int(line.kind == "Patient"), raw.decode("utf-8")))
             if len(rows) >= _BATCH or len(patients) >= _BATCH:
                 flush()
     except (OSError, EOFError, zlib.error) as exc:
@@ -219,10 +204,52 @@ def _read_file(
     flush()
 
 
+@dataclass(frozen=True)
+class Classified:
+    """What selection needs to know of one line: its type, whose it is, or what is
+    wrong with it; and whether it makes its patient a candidate (``liver``) or a NET
+    patient (``net``)."""
+
+    kind: str | None
+    key: str | None
+    problem: str | None
+    liver: bool = False
+    net: bool = False
+
+
+def classify_line(raw: bytes | None, terminology: Terminology) -> Classified:
+    """Classify one NDJSON line (``None`` is a line too long to read). Pure: both
+    engines select with it."""
+    resource = None if raw is None else _parse(raw)
+    if resource is None:
+        return Classified(None, None, "broken line")
+    kind = resource["resourceType"]
+    if kind == "Patient":
+        pid = resource.get("id")
+        if not is_fhir_id(pid):
+            return Classified(kind, None, "Patient without a valid id")
+        return Classified(kind, str(pid), None)
+    if kind == "OperationOutcome":
+        return Classified(kind, None, "the export server reported an error (OperationOutcome)")
+    if kind not in CLINICAL_TYPES:
+        return Classified(kind, None, f"type not read: {kind}")
+    subject, problem = patient_key(resource)
+    if subject is None:
+        return Classified(kind, None, f"{kind}: {problem}")
+    if kind != "Condition":
+        return Classified(kind, subject, None)
+    categories = terminology.condition_categories(resource.get("code"))
+    liver = categories.get("liver_metastasis")
+    net = bool(categories.keys() & NET_CATEGORIES) or (
+        liver is not None and liver[1] in NET_LIVER_METASTASIS_CODES
+    )
+    return Classified(kind, subject, None, liver is not None, net)
+
+
 def _parse(raw: bytes) -> dict[str, Any] | None:
     try:
-        resource = parse_json(raw)
-    except JsonTextError:
+        resource = parse_json(raw.decode("utf-8"))  # stored rows are UTF-8 text
+    except (JsonTextError, UnicodeDecodeError):
         return None
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
         return None

@@ -148,7 +148,7 @@ def test_a_stopped_run_resumes_without_evaluating_twice(
     from service.screening import embedded
 
     options = _options(tmp_path, export / "site-codes.json", workers=1)
-    real = embedded._store
+    real = embedded.store_outcomes
     stored: list[int] = []
 
     class StopError(Exception):
@@ -161,10 +161,10 @@ def test_a_stopped_run_resumes_without_evaluating_twice(
         real(store, outcomes)
 
     monkeypatch.setattr(embedded, "CHUNK", 4)
-    monkeypatch.setattr(embedded, "_store", stop_after_two_chunks)
+    monkeypatch.setattr(embedded, "store_outcomes", stop_after_two_chunks)
     with pytest.raises(StopError):
         screen_folder(export, options, tty=False)
-    monkeypatch.setattr(embedded, "_store", real)
+    monkeypatch.setattr(embedded, "store_outcomes", real)
     again = screen_folder(export, options, tty=False)
     candidates = again.figures["selection"]["candidates"]
     assert stored == [4, 4]
