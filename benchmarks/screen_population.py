@@ -60,10 +60,10 @@ class TreeSampler(threading.Thread):
         self.pid = pid
         self.peak_total = 0
         self.peak_single = 0
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._done.is_set():
             tree, queue = [], [self.pid]
             while queue:
                 pid = queue.pop()
@@ -75,7 +75,7 @@ class TreeSampler(threading.Thread):
             time.sleep(0.05)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join()
 
 

@@ -29,7 +29,6 @@ from service.mappers import BundleError, load_bundle_json
 from service.mappers.site_codes import SiteCodesError, load_terminology
 from service.probe.options import add_parser as add_probe_parser
 from service.screening.command import add_commands as add_screening_commands
-from service.settings import SettingError
 
 __all__ = ["main"]
 
@@ -170,6 +169,15 @@ def _criteria_markdown(output: Path | None) -> str | None:
     return None
 
 
+def _bad_input_errors() -> tuple[type[Exception], ...]:
+    """Return the errors reported as bad input. ``SettingError`` counts only once its
+    module is loaded (no setting can have failed before): importing the settings would
+    bring in the HTTP client, which ``evaluate`` does not need and should not pay for."""
+    errors: tuple[type[Exception], ...] = (_BadInputError, BundleError, SiteCodesError, ConfigError)
+    settings = sys.modules.get("service.settings")
+    return errors if settings is None else (*errors, settings.SettingError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
@@ -198,7 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = written
         else:
             output = _evaluate(args)
-    except (_BadInputError, BundleError, SiteCodesError, ConfigError, SettingError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _bad_input_errors()):
+            raise
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -188,9 +189,30 @@ class Terminology:
     """The organs each primary-resection code removes; a code without an entry (a site
     code mapped without an organ) is a resection of the primary whatever its organ."""
 
+    @cached_property
+    def _observation_index(self) -> dict[Code, int] | None:
+        """Exact Observation codes → the rank of their input (the first input listing a
+        code wins); ``None`` when a set has prefix families (then sets are scanned)."""
+        index: dict[Code, int] = {}
+        for rank, code_set in enumerate(self.observations.values()):
+            if code_set.prefixes:
+                return None
+            for exact in code_set.exact:
+                index.setdefault(exact, rank)
+        return index
+
     def observation_input(self, code: Any) -> tuple[str, Code] | None:
-        """Return (input name, matching coding) for an Observation.code, if any."""
+        """Return (input name, matching coding) for an Observation.code, if any: the first
+        input (in the order of ``observations``) that any coding matches."""
         codes = list(codings_of(code))
+        index = self._observation_index
+        if index is not None:  # one dict lookup per coding instead of a scan of every set
+            hits = [(rank, position) for position, c in enumerate(codes)
+                    if (rank := index.get(c)) is not None]  # fmt: skip
+            if not hits:
+                return None
+            rank, position = min(hits)
+            return list(self.observations)[rank], codes[position]
         for name, code_set in self.observations.items():
             hit = code_set.match(codes)
             if hit is not None:

@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import importlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
-
-from fhir.resources.R4B.condition import Condition
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.procedure import Procedure
-from pydantic import ValidationError
 
 from service.mappers.errors import UnreadableError
 from service.mappers.json_text import without_hostile_numbers
@@ -48,12 +44,22 @@ _BUDGET: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "nelm_validation_budget", default=None
 )
 
-_MODELS: dict[str, Any] = {
-    "Observation": Observation,
-    "Condition": Condition,
-    "Procedure": Procedure,
-    "Patient": Patient,
+_MODEL_MODULES = {
+    "Observation": "observation",
+    "Condition": "condition",
+    "Procedure": "procedure",
+    "Patient": "patient",
 }
+"""The R4B model module per type: imported on first use (fhir.resources and pydantic take
+a few hundred milliseconds to import, which a run that validates nothing never pays)."""
+
+
+@cache
+def _model(resource_type: str) -> Any:
+    module = importlib.import_module(f"fhir.resources.R4B.{_MODEL_MODULES[resource_type]}")
+    return getattr(module, resource_type)
+
+
 _SUBJECT_REQUIRED = frozenset({"Condition", "Procedure"})
 """R4 types whose ``subject`` is 1..1 (an Observation's is optional)."""
 _ATTRIBUTED = {"reference": "Patient/attributed"}
@@ -171,9 +177,11 @@ def validate_resource(entry: Entry) -> None:
 
 
 def _validate(entry: Entry) -> None:
-    model = _MODELS.get(entry.resource_type)
-    if model is None:
+    if entry.resource_type not in _MODEL_MODULES:
         raise UnreadableError(f"resource type {entry.resource_type} is not supported")
+    from pydantic import ValidationError
+
+    model = _model(entry.resource_type)
     resource = entry.resource
     if entry.resource_type in _SUBJECT_REQUIRED and resource.get("subject") is None:
         # criteria.md §7: with one Patient, a resource without subject belongs to it. The

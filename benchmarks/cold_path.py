@@ -1,0 +1,122 @@
+"""Benchmark the cold path: new records, and the CLI from process start (not a test).
+
+    python -m benchmarks.cold_path [--records 60] [--cli-runs 10]
+
+Everything is measured in one run, so the ratios hold on a busy shared machine:
+
+- **cold**: each of ``--records`` distinct 200-resource records (ids and values differ,
+  so no validation verdict is cached) is evaluated once, from a parsed Bundle;
+- **warm**: the last record evaluated again and again (what the old benchmark measured);
+- **json.loads** of each record's text (plain, and with exact decimals as the service
+  parses): the target is cold evaluation within 3x of it;
+- **CLI**: wall time of ``python -m service evaluate --bundle FILE`` against
+  ``python -c "import json"`` plus one cold in-process evaluation: the target is
+  within 2x of that sum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from benchmarks.evaluate_bundle import AT, build_bundle
+
+
+def distinct_bundle(template: dict[str, Any], number: int) -> dict[str, Any]:
+    """Return the template with ids and lab values changed by ``number``."""
+    bundle = copy.deepcopy(template)
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        resource["id"] = f"{resource['id']}-r{number}"
+        if "subject" in resource:
+            resource["subject"] = {"reference": f"Patient/bench-r{number}"}
+        quantity = resource.get("valueQuantity")
+        if quantity is not None:
+            quantity["value"] = round(float(quantity["value"]) * (1 + number / 1000), 3)
+    return bundle
+
+
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def _timed(work: Any) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=60)
+    parser.add_argument("--cli-runs", type=int, default=10)
+    args = parser.parse_args()
+    from service.engine import evaluate_bundle  # imported here: the CLI runs below import it anew
+
+    template = build_bundle()
+    texts = [json.dumps(distinct_bundle(template, n)) for n in range(args.records)]
+    loads = [_timed(lambda t=t: json.loads(t)) for t in texts]
+    loads_decimal = [_timed(lambda t=t: json.loads(t, parse_float=Decimal)) for t in texts]
+    parsed = [json.loads(t, parse_float=Decimal) for t in texts]
+    evaluate_bundle(
+        json.loads(json.dumps(build_bundle()), parse_float=Decimal), AT
+    )  # imports, caches of code
+    cold = [_timed(lambda b=b: evaluate_bundle(b, AT)) for b in parsed]
+    warm = [_timed(lambda: evaluate_bundle(parsed[-1], AT)) for _ in range(args.records)]
+    size = len(texts[0]) // 1024
+    print(f"record: 200 resources, {size} KiB; {args.records} distinct records")
+    print(f"json.loads:              median {_median_ms(loads):7.2f} ms")
+    print(f"json.loads (decimals):   median {_median_ms(loads_decimal):7.2f} ms")
+    print(f"evaluate, cold:          median {_median_ms(cold):7.2f} ms")
+    print(f"evaluate, warm:          median {_median_ms(warm):7.2f} ms")
+    ratio = statistics.median(cold) / statistics.median(loads)
+    print(f"cold / json.loads:       {ratio:7.2f}x  (target <= 3)")
+
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for n in range(args.cli_runs):
+            path = Path(folder) / f"record-{n}.json"
+            path.write_text(texts[n % len(texts)], encoding="utf-8")
+            paths.append(path)
+        bare = [
+            _timed(lambda: subprocess.run([sys.executable, "-c", "import json"], check=True))
+            for _ in range(args.cli_runs)
+        ]
+        cli = [
+            _timed(
+                lambda p=p: subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "service",
+                        "evaluate",
+                        "--bundle",
+                        str(p),
+                        "--at",
+                        AT.isoformat(),
+                    ],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+            for p in paths
+        ]
+    base = statistics.median(bare) + statistics.median(cold)
+    print(f'python -c "import json":  median {_median_ms(bare):7.1f} ms')
+    print(f"python -m service evaluate: median {_median_ms(cli):7.1f} ms")
+    ratio = statistics.median(cli) / base
+    print(f"CLI / (import json + cold evaluation): {ratio:5.2f}x  (target <= 2)")
+
+
+if __name__ == "__main__":
+    main()
