@@ -26,7 +26,7 @@ from service.charts.svg import SVG_NS
 
 __all__ = ["render_timeline"]
 
-WIDTH, HEIGHT = 480.0, 170.0
+WIDTH, HEIGHT = 400.0, 160.0
 RIGHT, TOP, BOTTOM = 14.0, 18.0, 24.0
 CHAR_WIDTH = 5.6
 """Average width of a 10-unit character of the font: room for the axis labels."""

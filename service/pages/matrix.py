@@ -34,6 +34,9 @@ SHORT_SET_NAMES: Mapping[str, str] = {
     "unos": "UNOS",
     "resection": "Resection",
 }
+NARROW_SET_NAMES: Mapping[str, str] = {"milan-net": "Milan", "resection": "Resect."}
+"""Column headings in a 420 px side panel, where "Milan-NET" and "Resection" do not fit
+(each heading stays on one line; the full name is still read out)."""
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Patient", ("age_under_55", "fit_for_surgery")),
     (
@@ -123,6 +126,10 @@ class Matrix:
     columns: tuple[tuple[str, str], ...]
     """``(set id, short name)`` in result order."""
     groups: tuple[RowGroup, ...]
+
+    def narrow_name(self, set_id: str) -> str:
+        """Return the column heading for a narrow screen (``"Milan"``, ``"Resect."``)."""
+        return NARROW_SET_NAMES.get(set_id) or dict(self.columns).get(set_id, set_id)
 
 
 def _definition(set_id: str, criterion_id: str) -> Any:

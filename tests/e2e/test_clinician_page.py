@@ -163,3 +163,46 @@ def test_without_a_link_the_page_says_how_to_open_it_and_names_no_patient(
     assert page.locator("h1").inner_text() == "Open this page from the patient's chart"
     assert "p1" not in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= SIDE_PANEL
+
+
+def test_in_the_side_panel_each_set_heading_fits_on_one_line(page: Any, site: str) -> None:
+    open_page(page, site, "demo-transplant", SIDE_PANEL)
+    headings = page.locator(".matrix thead th.col-set")
+    shown = [h.locator(".col-short").inner_text() for h in headings.all()]
+    assert shown == ["Milan", "ENETS", "UNOS", "Resect."]
+    for heading in headings.all():
+        short = heading.locator(".col-short")
+        assert heading.evaluate("e => e.scrollWidth <= e.clientWidth"), heading.inner_text()
+        # one line: no taller than the text's own line box
+        line = short.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+        assert short.bounding_box()["height"] <= line * 1.2, heading.inner_text()
+
+
+def test_on_paper_each_set_name_stands_over_its_column(page: Any, site: str) -> None:
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    page.goto(f"{site}/patients/demo-transplant/evaluation?at={AT}")
+    page.emulate_media(media="print")
+    headings = page.locator(".matrix thead th.col-set").all()
+    cells = page.locator("#criterion-age_under_55 > td").all()
+    assert len(headings) == len(cells) == 4
+    for heading, cell in zip(headings, cells, strict=True):
+        box, column = heading.bounding_box(), cell.bounding_box()
+        assert abs(box["x"] - column["x"]) < 2, heading.inner_text()
+        full_name = heading.locator(".col-long").inner_text()
+        assert full_name in ("Milan-NET", "ENETS", "UNOS", "Resection")
+        # the full set name on one line
+        assert box["height"] < 30, heading.inner_text()
+    page.emulate_media(media="screen")
+
+
+def test_in_the_side_panel_chart_labels_are_readable(page: Any, site: str) -> None:
+    open_page(page, site, "demo-transplant", SIDE_PANEL)
+    charts = page.locator("svg.chart").all()
+    assert len(charts) >= 3
+    for chart in charts:
+        # the labels are drawn at the chart's font size, scaled with its viewBox
+        shown = chart.evaluate(
+            "e => e.getBoundingClientRect().width / e.viewBox.baseVal.width"
+            " * parseFloat(e.getAttribute('font-size'))"
+        )
+        assert shown >= 9, f"chart labels {shown:.1f} px high at {SIDE_PANEL} px"
