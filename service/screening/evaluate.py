@@ -23,7 +23,7 @@ from service.engine import run_evaluation
 from service.mappers import BundleError, Terminology, record_from_bundle
 from service.mappers.json_text import parse_json
 from service.result_json import evaluation_to_json
-from service.screening.worklist import decisive_missing, identity_of
+from service.screening.worklist import decisive_missing, identity_of, mdt_decisions
 
 __all__ = ["MAX_RESOURCES_PER_PATIENT", "Outcome", "bundle_of", "evaluate_group"]
 
@@ -87,6 +87,7 @@ def evaluate_group(
         "deceased": evaluation.deceased is not None,
         "statuses": {a["criteriaSet"]: a["status"] for a in result["assessments"]},
         "missing": decisive_missing(result),
+        "mdt": mdt_decisions(result),
         "warnings": len(result["warnings"]),
         "liverMetastasis": metastases[-1].reference if metastases else None,
     }

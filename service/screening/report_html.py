@@ -13,10 +13,10 @@ from typing import Any
 
 from service.charts import render_svg
 from service.criteria.notes import SUPPORT_NOTE
-from service.screening.report_data import STATUS_WORDS, ReportData, report_charts
+from service.screening.report_data import SET_TITLES, STATUS_WORDS, ReportData, report_charts
 from service.screening.worklist import SET_IDS, missing_text
 
-__all__ = ["MAX_ROWS", "render_report_html"]
+__all__ = ["MAX_ROWS", "PATIENT_HEADERS", "patient_cells", "render_report_html", "row_missing_text"]
 
 MAX_ROWS = 2_000
 """Rows shown in the report; the worklist CSV has every patient."""
@@ -32,7 +32,7 @@ th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;f
 th{background:#f0f0f0}tr{break-inside:avoid}thead{display:table-header-group}
 table.data{width:auto}td.n{text-align:right}
 .s-eligible{background:#d7f0e6}.s-indeterminate{background:#fcebc6}.s-ineligible{background:#e6e6e6}
-.muted{color:#666}
+.muted{color:#666}.nw{white-space:nowrap}.dead{font-weight:700}
 @page{size:A4 landscape;margin:12mm}
 @media print{body{margin:0;max-width:none}h2{break-before:auto}}
 """
@@ -51,38 +51,56 @@ def _table(headers: tuple[str, ...], rows: list[tuple[Any, ...]], cls: str = "da
 
 
 def _status_cell(status: str) -> str:
-    return f"<td class=s-{escape(status)}>{escape(STATUS_WORDS.get(status, status))}</td>"
+    return f"<td class='nw s-{escape(status)}'>{escape(STATUS_WORDS.get(status, status))}</td>"
+
+
+def patient_cells(rank: int, row: Mapping[str, Any]) -> tuple[str, ...]:
+    """Return a patient row's first cells as a coordinator reads them (the PDF's too):
+    rank, patient id, record number, name (marked when deceased), birth date, NET."""
+    name = row.get("name", "")
+    if row.get("deceased"):
+        name = f"{name} (deceased)" if name else "(deceased)"
+    return (
+        str(rank),
+        str(row["patient"]).removeprefix("Patient/"),
+        row.get("mrn", ""),
+        name,
+        row.get("birthDate", ""),
+        "yes" if row.get("net") else "no",
+    )
+
+
+PATIENT_HEADERS = (
+    "#",
+    "Patient",
+    "Record no.",
+    "Name",
+    "Born",
+    "NET",
+    *(SET_TITLES[s] for s in SET_IDS),
+    "Decisive missing data",
+)
+
+
+def row_missing_text(row: Mapping[str, Any]) -> str:
+    """Return the row's decisive missing data with sets named for people."""
+    return missing_text(row.get("missing") or (), row.get("mdt") or (), SET_TITLES)
 
 
 def _patient_rows(data: ReportData) -> str:
-    headers = (
-        "#",
-        "Patient",
-        "MRN",
-        "Name",
-        "Born",
-        "NET",
-        *[s for s in SET_IDS],
-        "Decisive missing data",
-    )
-    head = "".join(f"<th scope=col>{escape(h)}</th>" for h in headers)
+    head = "".join(f"<th scope=col>{escape(h)}</th>" for h in PATIENT_HEADERS)
     lines = []
     for rank, row in enumerate(data.rows[:MAX_ROWS], start=1):
         statuses: Mapping[str, str] = row["statuses"]
-        missing = missing_text(row.get("missing") or ())
-        cells = [
-            str(rank),
-            row["patient"],
-            row.get("mrn", ""),
-            row.get("name", ""),
-            row.get("birthDate", ""),
-            "yes" if row.get("net") else "no",
-        ]
+        number, patient, mrn, name, born, net = patient_cells(rank, row)
+        name_class = " class=dead" if row.get("deceased") else ""
         lines.append(
             "<tr>"
-            + "".join(f"<td>{escape(c)}</td>" for c in cells)
+            + f"<td>{escape(number)}</td><td>{escape(patient)}</td>"
+            + f"<td class=nw>{escape(mrn)}</td><td{name_class}>{escape(name)}</td>"
+            + f"<td class=nw>{escape(born)}</td><td>{escape(net)}</td>"
             + "".join(_status_cell(statuses.get(s, "")) for s in SET_IDS)
-            + f"<td>{escape(missing)}</td></tr>"
+            + f"<td>{escape(row_missing_text(row))}</td></tr>"
         )
     more = ""
     if len(data.rows) > MAX_ROWS:

@@ -4,7 +4,8 @@ Why fpdf2: it installs from wheels on Linux, macOS and Windows and in the slim
 container alike, with no system library (a browser's print or WeasyPrint would need
 Chromium or Pango on the user's machine). It draws the same SVG charts as vectors,
 and writes Unicode text with the DejaVu Sans font that matplotlib ships. A4 landscape;
-table headers repeat on every page.
+table headers repeat on every page, text is left-aligned (never justified), and every
+page's foot names the report, its date and the page number.
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ from pathlib import Path
 from service.charts import render_svg
 from service.criteria.notes import SUPPORT_NOTE
 from service.screening.report_data import STATUS_WORDS, ReportData, report_charts
-from service.screening.report_html import MAX_ROWS
-from service.screening.worklist import SET_IDS, missing_text
+from service.screening.report_html import (
+    MAX_ROWS,
+    PATIENT_HEADERS,
+    patient_cells,
+    row_missing_text,
+)
+from service.screening.worklist import SET_IDS
 
 __all__ = ["write_report_pdf"]
 
@@ -36,9 +42,17 @@ def write_report_pdf(data: ReportData, path: Path) -> None:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
-    pdf = FPDF(orientation="landscape", format="A4")
+    foot = f"NELM tumour-board screening as of {data.at.isoformat()}"
+
+    class _Report(FPDF):
+        def footer(self) -> None:
+            self.set_y(-10)
+            self.set_font("DejaVu", "", 7)
+            self.cell(0, 4, f"{foot} · page {self.page_no()} of {{nb}}", align="R")
+
+    pdf = _Report(orientation="landscape", format="A4")
     pdf.set_margins(12, 12, 12)
-    pdf.set_auto_page_break(True, margin=12)
+    pdf.set_auto_page_break(True, margin=14)
     regular, bold = _font_files()
     pdf.add_font("DejaVu", "", str(regular))
     pdf.add_font("DejaVu", "B", str(bold))
@@ -59,8 +73,10 @@ def write_report_pdf(data: ReportData, path: Path) -> None:
         with pdf.table(
             col_widths=widths,
             headings_style=FontFace(emphasis="BOLD"),
-            line_height=5,
+            line_height=4.2,
             repeat_headings=1,
+            text_align="LEFT",
+            padding=(0.6, 1),
         ) as grid:
             grid.row(headers)
             for row in rows:
@@ -80,6 +96,7 @@ def write_report_pdf(data: ReportData, path: Path) -> None:
     funnel, verdicts, missing = report_charts(data)
     heading("Cohort")
     chart(render_svg(funnel, id_prefix="funnel"))
+    pdf.add_page()  # the verdict chart and its table together, never split from its title
     heading("Verdicts")
     chart(render_svg(verdicts, id_prefix="verdicts"))
     table(
@@ -97,21 +114,14 @@ def write_report_pdf(data: ReportData, path: Path) -> None:
         statuses = row["statuses"]
         rows.append(
             (
-                str(rank),
-                row["patient"].removeprefix("Patient/"),
-                row.get("mrn", ""),
-                row.get("name", ""),
-                row.get("birthDate", ""),
-                "yes" if row.get("net") else "no",
+                *patient_cells(rank, row),
                 *(STATUS_WORDS.get(statuses.get(s, ""), "") for s in SET_IDS),
-                missing_text(row.get("missing") or ()),
+                row_missing_text(row),
             )
         )
-    table(
-        ("#", "Patient", "MRN", "Name", "Born", "NET", *SET_IDS, "Decisive missing data"),
-        rows,
-        (7, 20, 20, 26, 17, 9, 17, 17, 17, 17, 90),
-    )
+    pdf.set_font("DejaVu", "", 8)
+    # 273 mm: record numbers, dates and "undecided" fit their columns on one line
+    table(PATIENT_HEADERS, rows, (7, 18, 24, 30, 19, 9, 19, 19, 19, 19, 90))
     if data.tally.counts:
         heading("Bad input")
         table(

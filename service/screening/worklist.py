@@ -11,7 +11,13 @@ items; then the patient reference, so the order is stable.
 **Decisive missing data** is the clinician page's "what would change the verdict" list,
 read from the result's ``decisiveData.toRecord`` (:func:`decisive_missing`): the items that
 could move an undecided set, most decisive first, an item that alone decides a set marked
-``(decides <sets>)``. The worklist does not rank missing data itself.
+``(decides <sets>)``. The worklist does not rank missing data itself. A set can also be
+undecided on a judgement only the MDT makes (``decisiveData.mdtDecisions``, e.g. resecting
+G3 disease): the cell then ends with ``MDT to decide: <judgement>``, so no undecided row
+has an empty cell.
+
+A patient deceased on or before the evaluation date is not a candidate: such rows sort
+after the living patients with a NET liver metastasis.
 
 Cells are written for spreadsheets: a value starting with ``=``, ``+``, ``-``, ``@``
 (or a tab or carriage return) is prefixed with ``'`` so it is never run as a formula.
@@ -29,6 +35,7 @@ __all__ = [
     "SET_IDS",
     "decisive_missing",
     "identity_of",
+    "mdt_decisions",
     "missing_text",
     "rank_key",
     "write_worklist",
@@ -99,12 +106,32 @@ def decisive_missing(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def missing_text(items: Iterable[Mapping[str, Any]]) -> str:
-    """Return the decisive missing items as one cell: ``label (decides enets, unos)``."""
+def mdt_decisions(result: Mapping[str, Any]) -> list[str]:
+    """Return the labels of the result's ``decisiveData.mdtDecisions`` (judgements only
+    the MDT makes, which leave a set undecided until it does); empty without them."""
+    data = result.get(DECISIVE_FIELD)
+    entries = data.get("mdtDecisions") if isinstance(data, dict) else None
+    return [
+        entry["label"]
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("label"), str)
+    ]
+
+
+def missing_text(
+    items: Iterable[Mapping[str, Any]],
+    mdt: Iterable[str] = (),
+    set_names: Mapping[str, str] | None = None,
+) -> str:
+    """Return the decisive missing items as one cell: ``label (decides enets, unos)``,
+    then each MDT judgement as ``MDT to decide: <label>``. ``set_names`` (e.g. ENETS for
+    ``enets``) names the sets for people; the CSV keeps the set ids."""
+    names = set_names or {}
     parts = []
     for item in items:
-        decides = item.get("decides") or []
+        decides = [names.get(s, s) for s in item.get("decides") or []]
         parts.append(f"{item['item']} (decides {', '.join(decides)})" if decides else item["item"])
+    parts.extend(f"MDT to decide: {label}" for label in mdt)
     return "; ".join(parts)
 
 
@@ -120,6 +147,7 @@ def rank_key(summary: Mapping[str, Any]) -> tuple[Any, ...]:
     undecided = sum(1 for s in statuses.values() if s == "indeterminate")
     return (
         not summary.get("net", False),
+        bool(summary.get("deceased", False)),
         -best,
         -eligible,
         -undecided,
@@ -141,7 +169,7 @@ def write_worklist(path: Path, summaries: Iterable[Mapping[str, Any]]) -> int:
         writer.writerow(COLUMNS)
         for rank, summary in enumerate(rows, start=1):
             statuses = summary["statuses"]
-            missing = missing_text(summary.get("missing") or ())
+            missing = missing_text(summary.get("missing") or (), summary.get("mdt") or ())
             writer.writerow(
                 _cell(v)
                 for v in (

@@ -7,6 +7,7 @@ import csv
 import gzip
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,42 @@ def test_the_worklist_puts_likely_candidates_first(screened: Path) -> None:
     assert undecided
     assert all(r["decisive_missing_data"] for r in undecided)
     assert any(r["mrn"].startswith("MRN-") and r["name"] for r in rows)
+
+
+def test_every_undecided_row_says_what_would_decide_it(screened: Path) -> None:
+    with (screened / "worklist.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    sets = ("milan-net", "enets", "unos", "resection")
+    undecided = [r for r in rows if any(r[s] == "indeterminate" for s in sets)]
+    assert undecided
+    assert all(r["decisive_missing_data"] for r in undecided), [
+        r["patient"] for r in undecided if not r["decisive_missing_data"]
+    ]
+
+
+def test_the_report_reads_as_a_coordinator_expects(screened: Path) -> None:
+    """Sets by their names, never their ids; on paper, left-aligned rows and numbered
+    pages that name the report and its date."""
+    page = (screened / "report.html").read_text()
+    for name in ("Milan-NET", "ENETS", "UNOS", "Resection", "Record no."):
+        assert f"<th scope=col>{name}</th>" in page, name
+    assert "milan-net" not in page
+    assert "(decides unos" not in page
+    assert "(decides enets" not in page
+    if not shutil.which("pdftotext"):
+        pytest.fail("reading report.pdf needs pdftotext (apt-get install poppler-utils)")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(screened / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    for number, content in enumerate(pages, start=1):
+        assert f"page {number} of {len(pages)}" in content, number
+        assert f"screening as of {AT.isoformat()}" in content, number
+    assert "Milan-NET" in text
+    assert "milan-net" not in text
 
 
 def test_the_report_is_static_and_safe_under_a_strict_csp(screened: Path) -> None:

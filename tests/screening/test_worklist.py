@@ -9,6 +9,7 @@ from typing import Any
 from service.screening.worklist import (
     decisive_missing,
     identity_of,
+    mdt_decisions,
     missing_text,
     rank_key,
     write_worklist,
@@ -96,3 +97,58 @@ def test_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_path: Pat
         written = next(csv.DictReader(handle))
     assert written["name"].startswith("'=")
     assert written["decisive_missing_data"] == "'+1"
+
+
+def test_an_mdt_judgement_ends_the_cell_and_sets_can_be_named_for_people() -> None:
+    result = {
+        "decisiveData": {
+            "toRecord": [
+                {"key": "flr", "label": "FLR", "couldChange": ["enets"], "decides": ["enets"]}
+            ],
+            "mdtDecisions": [
+                {"key": "mdt-g3", "label": "MDT decision on resecting G3 disease"},
+                {"key": "bad", "label": None},
+            ],
+        }
+    }
+    mdt = mdt_decisions(result)
+    assert mdt == ["MDT decision on resecting G3 disease"]
+    items = decisive_missing(result)
+    assert missing_text(items, mdt) == (
+        "FLR (decides enets); MDT to decide: MDT decision on resecting G3 disease"
+    )
+    assert missing_text(items, (), {"enets": "ENETS"}) == "FLR (decides ENETS)"
+    assert missing_text([], mdt) == "MDT to decide: MDT decision on resecting G3 disease"
+    assert mdt_decisions({"assessments": []}) == []
+
+
+def test_a_deceased_patient_sorts_after_the_living_candidates() -> None:
+    dead = {**_summary("a", True, **{"milan-net": "eligible"}), "deceased": True}
+    rows = [dead, _summary("b", True), _summary("c", False)]
+    assert [r["patient"][-1] for r in sorted(rows, key=rank_key)] == ["b", "a", "c"]
+
+
+def test_a_set_left_to_the_mdt_says_so_in_the_summary_and_the_worklist(tmp_path: Path) -> None:
+    """The demo G3 patient: resection undecided, partly on the MDT's G3 decision."""
+    import json
+    from datetime import date
+
+    from service.criteria import EvaluationConfig
+    from service.mappers.site_codes import load_terminology
+    from service.screening.evaluate import evaluate_group
+
+    demo = Path(__file__).resolve().parents[2] / "service" / "data" / "demo" / "demo-g3.json"
+    resources = [e["resource"] for e in json.loads(demo.read_text(encoding="utf-8"))["entry"]]
+    group = [(r["resourceType"] == "Patient", json.dumps(r)) for r in resources]
+    group.sort(key=lambda row: not row[0])
+    outcome = evaluate_group(
+        "demo-g3", group, date(2026, 11, 22), load_terminology(None), EvaluationConfig()
+    )
+    assert outcome.summary["statuses"]["resection"] == "indeterminate"
+    assert outcome.summary["mdt"] == ["MDT decision on resecting G3 disease"]
+    write_worklist(tmp_path / "w.csv", [outcome.summary])
+    with (tmp_path / "w.csv").open(encoding="utf-8") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["decisive_missing_data"].endswith(
+        "; MDT to decide: MDT decision on resecting G3 disease"
+    )
