@@ -12,7 +12,7 @@ import logging
 from importlib import resources
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -28,13 +28,15 @@ from service.criteria import EvaluationConfig
 from service.errors import ServiceError
 from service.instance import instance_path
 from service.mappers.site_codes import load_terminology
+from service.metrics.exposition import install_metrics
 from service.observability import configure_logging, install_request_logging, starting_up
 from service.pages import PAGE_DEFAULTS
 from service.pages import criteria as criteria_page
 from service.pages import routes as pages
+from service.problem import error_response
 from service.request_body import BODY_LIMIT_DEFAULTS, install_body_limits
 from service.request_deadline import install_request_deadlines
-from service.settings import SOURCE_DEFAULTS, build_source, text_setting
+from service.settings import SOURCE_DEFAULTS, SettingError, build_source, text_setting
 from service.site import routes as site
 from service.smart import SMART_DEFAULTS
 from service.smart import routes as smart
@@ -53,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "BILIRUBIN_UPPER_LIMIT_MG_DL": "1.2",
     "MAX_ECOG_FOR_SURGERY": 2,
     "LAB_FRESHNESS_DAYS": 90,
+    "METRICS": "open",
+    "METRICS_TOKEN": None,
     **SOURCE_DEFAULTS,
     **STATE_DEFAULTS,
     **BODY_LIMIT_DEFAULTS,
@@ -75,23 +79,45 @@ def _evaluation_config(app: Flask) -> EvaluationConfig:
     )
 
 
+def _install_metrics(app: Flask) -> None:
+    mode = (text_setting(app.config, "METRICS") or "open").lower()
+    if mode not in ("open", "token", "off"):
+        raise SettingError("NELM_CDS_METRICS must be open, token or off")
+    token = text_setting(app.config, "METRICS_TOKEN")
+    if mode == "token" and (token is None or len(token) < 32):
+        raise SettingError("NELM_CDS_METRICS=token needs NELM_CDS_METRICS_TOKEN of 32+ characters")
+    install_metrics(app, mode=mode, token=token)
+
+
 def _register_error_handlers(app: Flask) -> None:
+    """Answer errors as problem details (REST), OperationOutcome (``/fhir``) or the CDS
+    Hooks routes' JSON (:mod:`service.problem`); never a stack trace."""
+
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> ResponseReturnValue:
-        return jsonify(error.to_dict()), error.status_code, error.headers
+        response = error_response(
+            request.path, error.status_code, error.code, error.message, error.details
+        )
+        response.headers.extend(error.headers)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
         name = (error.name or "error").lower().replace(" ", "_")
+        response = error_response(request.path, code, name, error.description or name)
         # Keep the exception's own headers (a 405 must carry Allow, RFC 9110), not its HTML type.
-        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-        return jsonify(error=name, message=error.description), code, headers
+        response.headers.extend(
+            [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        )
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> ResponseReturnValue:
         log.error("unhandled %s", type(error).__name__)
-        return jsonify(error="internal_error", message="the service failed; see its log"), 500
+        return error_response(
+            request.path, 500, "internal_error", "the service failed; see its log"
+        )
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -134,6 +160,7 @@ def _create_app(test_config: dict[str, Any] | None) -> Flask:
     add_readiness_check(app, "replay_store", state.store.check)
     shared_keys = StoredDocuments(state.store)
     install_request_logging(app)
+    _install_metrics(app)
     rest_deadline, _ = install_request_deadlines(app)
     install_body_limits(app, wait_seconds=rest_deadline)
     install_audit(app, key_dir=state_directory(app.config, app.instance_path), required=not demo)

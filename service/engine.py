@@ -10,6 +10,7 @@ from service.criteria import DEFAULT_SETS, CriteriaSet, Evaluation, EvaluationCo
 from service.mappers import DEFAULT_TERMINOLOGY, PatientRecord, Terminology, map_record
 from service.mappers.bundle import record_from_bundle
 from service.mappers.validation import validation_budget
+from service.metrics.recorders import timed_evaluation
 from service.result_json import evaluation_to_json
 
 __all__ = [
@@ -49,11 +50,13 @@ def run_evaluation(
     """Map and evaluate one patient's record; return the typed evaluation.
 
     Validation is bounded per evaluation (:func:`~service.mappers.validation.validation_budget`):
-    a hostile record cannot make it take minutes.
+    a hostile record cannot make it take minutes. Its time is recorded in the
+    ``nelm_evaluation_duration_seconds`` metric.
     """
-    with validation_budget():
-        inputs = map_record(record, at, terminology)
-    return evaluate(inputs, sets, config or EvaluationConfig())
+    with timed_evaluation():
+        with validation_budget():
+            inputs = map_record(record, at, terminology)
+        return evaluate(inputs, sets, config or EvaluationConfig())
 
 
 def evaluate_record(

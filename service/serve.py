@@ -12,7 +12,10 @@ the same :func:`gunicorn_settings`:
 - no control socket unless ``NELM_CDS_GUNICORN_CONTROL_SOCKET`` names one (by default
   gunicorn would put one shared by every instance under ``~/.gunicorn``);
 - the configuration is checked before any worker starts: a bad setting stops the
-  server with one line naming it.
+  server with one line naming it;
+- metrics in prometheus-client's multi-process mode (:mod:`service.metrics.multiprocess`):
+  the folder is set up before the app is built, a dead worker's files are marked, and a
+  folder the service made is removed on exit.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from service.app import create_app
+from service.metrics import multiprocess
 from service.observability import STARTUP_LOGGED_ENV, gunicorn_log_config
 
 __all__ = ["APP_FACTORY", "default_workers", "gunicorn_settings", "serve"]
@@ -47,6 +51,7 @@ def check_configuration(server: Any = None) -> None:
 
     if os.environ.get(STARTUP_LOGGED_ENV) == "1":
         return  # already built by ``serve`` in this process
+    multiprocess.prepare()  # before any metric is made: the workers inherit the folder
     try:
         create_app()
     except SettingError as exc:
@@ -81,7 +86,17 @@ def gunicorn_settings(
         ),
         "logconfig_dict": gunicorn_log_config(),  # gunicorn's own lines as JSON too
         "on_starting": check_configuration,
+        "child_exit": _worker_exited,
+        "on_exit": _server_exited,
     }
+
+
+def _worker_exited(server: Any, worker: Any) -> None:
+    multiprocess.worker_exited(worker.pid)
+
+
+def _server_exited(server: Any) -> None:
+    multiprocess.finished()
 
 
 class _Server(BaseApplication):  # type: ignore[misc]

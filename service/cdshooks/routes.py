@@ -38,7 +38,7 @@ from service.cdshooks.discovery import (
     prefetch_templates,
 )
 from service.cdshooks.feedback import FeedbackStore, parse_feedback
-from service.cdshooks.prefetch import FetchSettings, resolve_record
+from service.cdshooks.prefetch import FetchSettings, PrefetchUnavailableError, resolve_record
 from service.cdshooks.request import HookRequestError, load_json_body, parse_hook_request
 from service.cdshooks.security import (
     CDS_ALGORITHMS,
@@ -50,6 +50,7 @@ from service.cdshooks.suggestions import card_suggestions
 from service.dev_issuer import DEV_ISSUER, ensure_dev_key
 from service.engine import run_evaluation
 from service.errors import NotFoundError, ServiceError
+from service.metrics.recorders import record_hook_outcome
 from service.pages.links import PageLinks
 from service.public_url import public_base_url
 from service.request_body import one_large_body_at_a_time, read_body
@@ -245,16 +246,22 @@ def call_service(service_id: str) -> ResponseReturnValue:
         note(patient_id=hook_request.patient_id)
         codes = terminology()
         settings: FetchSettings = current_app.extensions["nelm_cds_fetch"]
-        resolution = resolve_record(hook_request, prefetch_templates(codes), settings)
+        try:
+            resolution = resolve_record(hook_request, prefetch_templates(codes), settings)
+        except PrefetchUnavailableError:
+            record_hook_outcome("precondition_failed")
+            raise
         evaluation = run_evaluation(
             resolution.record, today(), config=evaluation_config(), terminology=codes
         )
     if not has_net_liver_metastasis(evaluation.inputs):
         log.info("hook %s: no NET liver metastasis, no card", SERVICE_ID)
+        record_hook_outcome("no_card")
         return jsonify(cards=[])
     if evaluation.deceased is not None:
         # criteria.md §7: no card for a patient deceased on or before the evaluation date
         log.info("hook %s: patient recorded as deceased, no card", SERVICE_ID)
+        record_hook_outcome("no_card")
         return jsonify(cards=[])
     card = build_card(
         evaluation_to_json(evaluation),
@@ -271,6 +278,7 @@ def call_service(service_id: str) -> ResponseReturnValue:
         card["indicator"],
         ",".join(resolution.fetched) or "nothing",
     )
+    record_hook_outcome("card")
     return jsonify(cards=[card])
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "FhirTokenRefusedError",
     "FhirUnavailableError",
     "FhirUrlNotAllowedError",
+    "failure_reason",
     "in_words",
     "outcome_text",
 ]
@@ -195,3 +196,22 @@ def in_words(error: FhirError) -> str:
         said = f"the FHIR server sent an answer the service cannot use: {error.message}"
     text = outcome_text(error.outcome)
     return f"{said}; it said: {text}" if text else said
+
+
+def failure_reason(error: FhirError) -> str:
+    """Return a short fixed word for why an exchange failed (a metrics label: never the
+    message, URL or status text)."""
+    if isinstance(error, FhirDeadlineError):
+        return "deadline"
+    if isinstance(error, FhirUnavailableError):
+        return "timeout" if error.timed_out else "unavailable"
+    for kind, reason in (
+        (FhirAuthError, "auth"),
+        (FhirNotFoundError, "not_found"),
+        (FhirOperationOutcomeError, "refused"),
+        (FhirInvalidResponseError, "invalid_response"),
+        (FhirUrlNotAllowedError, "not_allowed"),
+    ):
+        if isinstance(error, kind):
+            return reason
+    return "error"

@@ -21,6 +21,7 @@ import base64
 import binascii
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,11 +32,14 @@ from service.fhir.deadline import current_deadline
 from service.fhir.errors import (
     FhirAuthError,
     FhirDeadlineError,
+    FhirError,
     FhirInvalidResponseError,
     FhirTokenRefusedError,
     FhirUnavailableError,
     FhirUrlNotAllowedError,
+    failure_reason,
 )
+from service.metrics.recorders import record_fhir_call
 
 __all__ = [
     "SmartConfiguration",
@@ -179,8 +183,29 @@ def authorization_server_call(
     No redirects, a (connect, read) timeout (shortened to the request's deadline, if
     one is open), at most 64 KiB read; answers map to the
     FHIR error tree (timeouts are marked ``timed_out``; a 400/401/403 keeps the OAuth
-    ``error`` code). A ``session`` of ``None`` uses a one-off session.
+    ``error`` code). A ``session`` of ``None`` uses a one-off session. Its time and any
+    failure are recorded in the FHIR metrics as a ``token`` interaction.
     """
+    started = time.monotonic()
+    failure: str | None = None
+    try:
+        return _call(session, method, url, timeout=timeout, data=data, auth=auth)
+    except FhirError as exc:
+        failure = failure_reason(exc)
+        raise
+    finally:
+        record_fhir_call("token", time.monotonic() - started, failure)
+
+
+def _call(
+    session: requests.Session | None,
+    method: str,
+    url: str,
+    *,
+    timeout: tuple[float, float],
+    data: dict[str, str] | None,
+    auth: tuple[str, str] | None,
+) -> dict[str, Any]:
     where = strip_query(url)
     deadline = current_deadline()
     if deadline is not None:

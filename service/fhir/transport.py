@@ -39,11 +39,13 @@ from service.fhir.errors import (
     FhirError,
     FhirInvalidResponseError,
     FhirUnavailableError,
+    failure_reason,
 )
 from service.fhir.retry import FhirRetry
 from service.fhir.watchdog import active_guard, guarding
+from service.metrics.recorders import FhirInteraction, record_fhir_call
 
-__all__ = ["FHIR_JSON", "POOL_SIZE", "Transport"]
+__all__ = ["FHIR_JSON", "POOL_SIZE", "Transport", "interaction"]
 
 FHIR_JSON = "application/fhir+json"
 POOL_SIZE = 16
@@ -117,6 +119,16 @@ def _timed_out(label: str, where: str, deadline: Deadline | None) -> FhirError:
     return FhirUnavailableError(f"{label}: timed out", url=where, timed_out=True)
 
 
+def interaction(method: str, label: str, params: list[tuple[str, str]] | None) -> FhirInteraction:
+    """Name an exchange for the metrics: ``write`` for PUT/POST/DELETE, ``page`` for a
+    search's ``next`` link (sent without parameters), ``search``, else ``read``."""
+    if method != "GET":
+        return "write"
+    if label.endswith(" search"):
+        return "search" if params is not None else "page"
+    return "read"
+
+
 class Transport:
     """Send requests to one FHIR server through ``session`` (see the module)."""
 
@@ -156,7 +168,32 @@ class Transport:
         body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Answer:
-        """Send one request (retried by the policy) and return its answer."""
+        """Send one request (retried by the policy) and return its answer; its time and
+        any failure are recorded in the FHIR metrics (:func:`interaction` names it)."""
+        started = time.monotonic()
+        failure: str | None = None
+        try:
+            return self._request(
+                method, url, label, where, params=params, body=body, headers=headers
+            )
+        except FhirError as exc:
+            failure = failure_reason(exc)
+            raise
+        finally:
+            seconds = time.monotonic() - started
+            record_fhir_call(interaction(method, label, params), seconds, failure)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        label: str,
+        where: str,
+        *,
+        params: list[tuple[str, str]] | None,
+        body: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> Answer:
         deadline = current_deadline()
         if deadline is not None and deadline.expired():
             raise _timed_out(label, where, deadline)

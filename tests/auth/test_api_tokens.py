@@ -52,7 +52,12 @@ def call(client: FlaskClient, method: str, path: str, headers: dict[str, str]) -
 def assert_invalid_token(response: Any) -> None:
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="nelm-cds", error="invalid_token"'
+    assert response.mimetype == "application/problem+json"
     assert response.get_json() == {
+        "type": "tag:nelm-cds,2026:problem:invalid_token",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "the access token is not valid here",
         "error": "invalid_token",
         "message": "the access token is not valid here",
     }
@@ -268,7 +273,8 @@ def test_without_a_bearer_token_every_patient_route_answers_401(
         'Bearer realm="nelm-cds"',
         'Bearer realm="nelm-cds", error="invalid_token"',
     )
-    assert set(response.get_json()) == {"error", "message"}
+    # Problem details that say no more than "a token is needed": no reason, no patient.
+    assert set(response.get_json()) == {"type", "title", "status", "detail", "error", "message"}
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), PATIENT_ROUTES)
