@@ -1,8 +1,9 @@
 """The Flask application factory.
 
-Configuration, in order: defaults → environment variables prefixed ``NELM_CDS_``
-(e.g. ``NELM_CDS_LAB_FRESHNESS_DAYS=90``) → ``test_config``. Bad configuration
-fails at start-up with a message naming the setting.
+Configuration, in order: the typed settings (:mod:`service.config`: their defaults, then
+the environment variables prefixed ``NELM_CDS_``, e.g. ``NELM_CDS_LAB_FRESHNESS_DAYS=90``,
+read once) → ``test_config``. Bad configuration fails at start-up with a
+:class:`~service.config.SettingError` naming the setting.
 """
 
 from __future__ import annotations
@@ -18,30 +19,27 @@ from werkzeug.exceptions import HTTPException
 
 from service import api
 from service.app_services import add_readiness_check
-from service.auth.audit import AUDIT_DEFAULTS, install_audit
+from service.auth.audit import install_audit
 from service.auth.guard import init_api_auth
-from service.auth.resource_server import API_AUTH_DEFAULTS
-from service.cdshooks import CDS_HOOKS_DEFAULTS
 from service.cdshooks import routes as cds_hooks
-from service.cdshooks.security import CDS_SECURITY_DEFAULTS
+from service.config import SettingError, Settings, is_production, load_settings
+from service.config.readers import text_setting
 from service.criteria import EvaluationConfig
 from service.errors import ServiceError
 from service.instance import instance_path
 from service.mappers.site_codes import load_terminology
 from service.metrics.exposition import install_metrics
 from service.observability import configure_logging, install_request_logging, starting_up
-from service.pages import PAGE_DEFAULTS
 from service.pages import criteria as criteria_page
 from service.pages import routes as pages
 from service.problem import error_response
-from service.request_body import BODY_LIMIT_DEFAULTS, install_body_limits
+from service.request_body import install_body_limits
 from service.request_deadline import install_request_deadlines
-from service.settings import SOURCE_DEFAULTS, SettingError, build_source, text_setting
+from service.settings import build_source
 from service.site import routes as site
-from service.smart import SMART_DEFAULTS
 from service.smart import routes as smart
 from service.sources import DemoSource
-from service.state import STATE_DEFAULTS, build_state, state_directory
+from service.state import build_state, state_directory
 from service.state.documents import StoredDocuments
 
 __all__ = ["create_app"]
@@ -50,23 +48,8 @@ log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": None,  # from MAX_BUNDLE_BYTES (service.request_body)
-    "LOG_LEVEL": "INFO",
-    "SITE_CODES": None,
-    "BILIRUBIN_UPPER_LIMIT_MG_DL": "1.2",
-    "MAX_ECOG_FOR_SURGERY": 2,
-    "LAB_FRESHNESS_DAYS": 90,
-    "METRICS": "open",
-    "METRICS_TOKEN": None,
-    **SOURCE_DEFAULTS,
-    **STATE_DEFAULTS,
-    **BODY_LIMIT_DEFAULTS,
-    **API_AUTH_DEFAULTS,
-    **AUDIT_DEFAULTS,
-    **CDS_SECURITY_DEFAULTS,
-    **CDS_HOOKS_DEFAULTS,
-    **PAGE_DEFAULTS,
-    **SMART_DEFAULTS,
 }
+"""Flask settings that are not the service's own (those are :class:`service.config.Settings`)."""
 
 
 def _evaluation_config(app: Flask) -> EvaluationConfig:
@@ -120,23 +103,30 @@ def _register_error_handlers(app: Flask) -> None:
         )
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create the app; ``test_config`` overrides defaults and environment.
+def create_app(
+    test_config: dict[str, Any] | None = None, *, settings: Settings | None = None
+) -> Flask:
+    """Create the app from ``settings`` (default: :func:`~service.config.load_settings`,
+    the environment read now); ``test_config`` overrides them, key by key.
 
-    Lines logged while building it are start-up lines: a gunicorn worker does not repeat
-    the ones its master already wrote (:func:`service.observability.starting_up`).
+    Raises :class:`~service.config.SettingError` (one line naming the setting) for bad
+    configuration. Lines logged while building the app are start-up lines: a gunicorn
+    worker does not repeat the ones its master already wrote
+    (:func:`service.observability.starting_up`).
     """
     with starting_up():
-        return _create_app(test_config)
+        return _create_app(test_config, settings if settings is not None else load_settings())
 
 
-def _create_app(test_config: dict[str, Any] | None) -> Flask:
-    explicit = (test_config or {}).get("INSTANCE_PATH")
+def _create_app(test_config: dict[str, Any] | None, settings: Settings) -> Flask:
+    explicit = (test_config or {}).get("INSTANCE_PATH") or settings.INSTANCE_PATH
     app = Flask(__name__, instance_path=str(instance_path(explicit)))
     app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env("NELM_CDS")
+    app.config.from_mapping(settings.flask_config())
     if test_config:
         app.config.from_mapping(test_config)
+    app.extensions["nelm_settings"] = settings
+    production = is_production(app.config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     configure_logging(str(app.config["LOG_LEVEL"]))
     app.extensions["nelm_evaluation_config"] = _evaluation_config(app)
@@ -154,6 +144,7 @@ def _create_app(test_config: dict[str, Any] | None) -> Flask:
         app.config,
         app.instance_path,
         demo=demo,
+        development=not production,
         secrets_needed=text_setting(app.config, "SMART_CLIENT_ID") is not None,
     )
     app.extensions["nelm_state"] = state

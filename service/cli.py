@@ -61,6 +61,12 @@ def _batch_size(text: str) -> int:
     return int(text)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError("must be a port number from 1 to 65535")
+    return int(text)
+
+
 def _parser() -> _Parser:
     parser = _Parser(prog="python -m service", description="NELM eligibility (CDS)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -101,8 +107,8 @@ def _parser() -> _Parser:
     criteria.add_argument("--output", type=Path, help="write to this file instead of stdout")
     add_probe_parser(commands, _iso_date)
     serve = commands.add_parser("serve", help="run the HTTP service (gunicorn)")
-    serve.add_argument("--host", default=os.environ.get("NELM_CDS_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("NELM_CDS_PORT", "8080")))
+    serve.add_argument("--host", default=None, help="default: $NELM_CDS_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=_port, default=None, help="default: $NELM_CDS_PORT or 8080")
     serve.add_argument("--workers", type=int, default=None, help="default: 2 x CPUs + 1, at most 8")
     add_screening_commands(commands, _iso_date)
     return parser
@@ -129,14 +135,14 @@ def _evaluate(args: argparse.Namespace) -> str:
     return json.dumps(result, indent=2, ensure_ascii=False)
 
 
-def _seed(base_url: str, *, allow_http: bool, batch_size: int) -> int:
+def _seed(base_url: str, *, token: str | None, allow_http: bool, batch_size: int) -> int:
     from service.fhir import FhirError  # imported late: evaluating needs no HTTP client
     from service.seed import SeedError, outcome_text, seed_demo_patients
 
     try:
         summary = seed_demo_patients(
             base_url,
-            token=os.environ.get("NELM_CDS_FHIR_TOKEN") or None,
+            token=token,
             allow_http=allow_http,
             batch_size=batch_size,
         )
@@ -172,20 +178,50 @@ def _criteria_markdown(output: Path | None) -> str | None:
 def _bad_input_errors() -> tuple[type[Exception], ...]:
     """Return the errors reported as bad input. ``SettingError`` counts only once its
     module is loaded (no setting can have failed before): importing the settings would
-    bring in the HTTP client, which ``evaluate`` does not need and should not pay for."""
+    bring in pydantic, which ``evaluate`` does not need and should not pay for."""
     errors: tuple[type[Exception], ...] = (_BadInputError, BundleError, SiteCodesError, ConfigError)
-    settings = sys.modules.get("service.settings")
-    return errors if settings is None else (*errors, settings.SettingError)
+    readers = sys.modules.get("service.config.readers")
+    return errors if readers is None else (*errors, readers.SettingError)
+
+
+SETTINGS_COMMANDS = frozenset({"serve", "seed", "probe", "screen", "cds-call"})
+"""The commands that read the service's settings (:mod:`service.config`), all of them,
+once, before they start: a bad value is one line and exit status 2. ``evaluate``,
+``criteria`` and ``synth`` read none (``evaluate``'s ``--site-codes`` defaults to
+``$NELM_CDS_SITE_CODES``, a path taken as it is), so they start without pydantic."""
+
+
+def _with_settings(args: argparse.Namespace) -> argparse.Namespace:
+    """Put the settings on ``args`` (``args.settings``) and fill the options they default."""
+    from service.config.loading import load_settings  # pydantic: only where needed
+
+    settings = load_settings()
+    args.settings = settings
+    if getattr(args, "site_codes", False) is None and settings.SITE_CODES:
+        args.site_codes = Path(settings.SITE_CODES)
+    if args.command == "probe" and args.token is None and settings.FHIR_TOKEN is not None:
+        args.token = settings.FHIR_TOKEN.get_secret_value()
+    if args.command == "screen" and args.fhir_base is None:
+        args.fhir_base = settings.FHIR_BASE_URL
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = _parser().parse_args(argv)
+        if args.command in SETTINGS_COMMANDS:
+            args = _with_settings(args)
         if args.command in ("screen", "synth"):
             return int(args.run(args))
         if args.command == "seed":
-            return _seed(args.fhir_base, allow_http=args.allow_http, batch_size=args.batch_size)
+            token = args.settings.FHIR_TOKEN
+            return _seed(
+                args.fhir_base,
+                token=None if token is None else token.get_secret_value(),
+                allow_http=args.allow_http,
+                batch_size=args.batch_size,
+            )
         if args.command == "probe":
             from service.probe.command import run as probe  # HTTP client: late
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from flask import Flask, current_app, request
 
+from service.config import defaults
 from service.errors import ServiceError
 from service.fhir.deadline import current_deadline
 from service.settings import number_setting, setting_name
@@ -44,10 +45,10 @@ __all__ = [
     "read_body",
 ]
 
-BODY_LIMIT_DEFAULTS: dict[str, Any] = {
-    "MAX_BUNDLE_BYTES": 10 * 1024 * 1024,
-    "MAX_BUNDLE_ENTRIES": 10_000,
-}
+BODY_LIMIT_DEFAULTS: dict[str, Any] = defaults(
+    "MAX_BUNDLE_BYTES",
+    "MAX_BUNDLE_ENTRIES",
+)
 LARGE_BODY_BYTES = 1024 * 1024
 EXTENSION = "nelm_body_limits"
 RETRY_AFTER_SECONDS = 5

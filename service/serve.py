@@ -11,8 +11,9 @@ the same :func:`gunicorn_settings`:
 - ``timeout`` 20 s, above the FHIR deadlines: a stuck worker is replaced;
 - no control socket unless ``NELM_CDS_GUNICORN_CONTROL_SOCKET`` names one (by default
   gunicorn would put one shared by every instance under ``~/.gunicorn``);
-- the configuration is checked before any worker starts: a bad setting stops the
-  server with one line naming it;
+- the settings (:mod:`service.config`) are read and the app is built once before any
+  worker starts: a bad setting stops the server with one line naming it, exit status 2
+  (from ``gunicorn.conf.py`` too, before gunicorn reads its own settings);
 - metrics in prometheus-client's multi-process mode (:mod:`service.metrics.multiprocess`):
   the folder is set up before the app is built, a dead worker's files are marked, and a
   folder the service made is removed on exit.
@@ -21,12 +22,12 @@ the same :func:`gunicorn_settings`:
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from service.app import create_app
+from service.config import Settings, exit_on_setting_error, load_settings
 from service.metrics import multiprocess
 from service.observability import STARTUP_LOGGED_ENV, gunicorn_log_config
 
@@ -44,33 +45,30 @@ def default_workers() -> int:
 THREADS = 4
 
 
-def check_configuration(server: Any = None) -> None:
-    """Build the app once before workers start; on a bad setting print one line naming
-    it and exit 2 (gunicorn's ``on_starting`` hook)."""
-    from service.settings import SettingError
-
+def check_configuration(settings: Settings | None = None) -> None:
+    """Build the app once before workers start (``settings``: default, read from the
+    environment now); on a bad setting print one line naming it and exit 2."""
     if os.environ.get(STARTUP_LOGGED_ENV) == "1":
         return  # already built by ``serve`` in this process
     multiprocess.prepare()  # before any metric is made: the workers inherit the folder
-    try:
-        create_app()
-    except SettingError as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
+    chosen = settings if settings is not None else exit_on_setting_error(load_settings)
+    exit_on_setting_error(lambda: create_app(settings=chosen))
     # The workers inherit this: they do not repeat the start-up lines just written.
     os.environ[STARTUP_LOGGED_ENV] = "1"
 
 
 def gunicorn_settings(
-    host: str | None = None, port: int | None = None, workers: int | None = None
+    settings: Settings | None = None, *, workers: int | None = None
 ) -> dict[str, Any]:
-    """Return gunicorn's settings; host/port default to NELM_CDS_HOST/NELM_CDS_PORT."""
-    host = host or os.environ.get("NELM_CDS_HOST", "127.0.0.1")
-    port = port or int(os.environ.get("NELM_CDS_PORT", "8080"))
-    control_socket = os.environ.get("NELM_CDS_GUNICORN_CONTROL_SOCKET", "").strip()
+    """Return gunicorn's settings from ``settings`` (default: read from the environment
+    now; a bad value prints one line and exits 2): bind ``HOST:PORT``, ``WORKERS``, the
+    control socket."""
+    if settings is None:
+        settings = exit_on_setting_error(load_settings)
+    control_socket = (settings.GUNICORN_CONTROL_SOCKET or "").strip()
     return {
-        "bind": f"{host}:{port}",
-        "workers": workers or int(os.environ.get("NELM_CDS_WORKERS", 0)) or default_workers(),
+        "bind": f"{settings.HOST}:{settings.PORT}",
+        "workers": workers or settings.WORKERS or default_workers(),
         "worker_class": "gthread",
         "threads": THREADS,
         "worker_connections": THREADS,
@@ -85,10 +83,14 @@ def gunicorn_settings(
             else {"control_socket_disable": True}
         ),
         "logconfig_dict": gunicorn_log_config(),  # gunicorn's own lines as JSON too
-        "on_starting": check_configuration,
+        "on_starting": _starting,
         "child_exit": _worker_exited,
         "on_exit": _server_exited,
     }
+
+
+def _starting(server: Any) -> None:
+    check_configuration()  # gunicorn's on_starting hook: in the master, before any worker
 
 
 def _worker_exited(server: Any, worker: Any) -> None:
@@ -114,13 +116,18 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
-def serve(host: str, port: int, workers: int | None = None) -> None:
-    """Serve the app on ``host:port`` until interrupted.
+def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+    """Serve the app on ``host:port`` (default: ``NELM_CDS_HOST``/``NELM_CDS_PORT``)
+    until interrupted; a bad setting prints one line and exits 2.
 
     The bound address is put in ``NELM_CDS_HOST``/``NELM_CDS_PORT`` for the app (and its
     workers), so the default public base URL is the address actually served.
     """
-    os.environ["NELM_CDS_HOST"], os.environ["NELM_CDS_PORT"] = host, str(port)
+    if host is not None:
+        os.environ["NELM_CDS_HOST"] = host
+    if port is not None:
+        os.environ["NELM_CDS_PORT"] = str(port)
     os.environ.pop(STARTUP_LOGGED_ENV, None)
-    check_configuration()  # fail fast on bad configuration, before gunicorn starts
-    _Server(gunicorn_settings(host, port, workers)).run()
+    settings = exit_on_setting_error(load_settings)
+    check_configuration(settings=settings)  # fail fast, before gunicorn starts
+    _Server(gunicorn_settings(settings, workers=workers)).run()

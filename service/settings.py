@@ -8,11 +8,19 @@ Backend Services (``FHIR_CLIENT_ID`` + ``FHIR_PRIVATE_KEY_FILE`` + ``FHIR_KEY_ID
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from service.config import defaults
+from service.config.model import MAX_DEADLINE_SECONDS
+from service.config.readers import (
+    SettingError,
+    flag_setting,
+    number_setting,
+    setting_name,
+    text_setting,
+)
 from service.demo_store import DemoStore
 from service.fhir import Allowlist, Auth, BearerToken, FhirClient, SmartBackendServices
 from service.mappers import Terminology
@@ -30,89 +38,23 @@ __all__ = [
     "text_setting",
 ]
 
-SOURCE_DEFAULTS: dict[str, Any] = {
-    "FHIR_BASE_URL": None,
-    "FHIR_ALLOWLIST": None,
-    "FHIR_TOKEN": None,
-    "FHIR_CLIENT_ID": None,
-    "FHIR_PRIVATE_KEY_FILE": None,
-    "FHIR_KEY_ID": None,
-    "FHIR_ALG": "RS384",
-    "FHIR_TOKEN_URL": None,
-    "FHIR_SCOPE": (
-        "system/Patient.rs system/Observation.rs system/Condition.rs "
-        "system/Procedure.rs system/RiskAssessment.c system/RiskAssessment.u "
-        "system/RiskAssessment.rs"
-    ),
-    "FHIR_CONNECT_TIMEOUT": 3.05,
-    "FHIR_READ_TIMEOUT": 10.0,
-    "FHIR_RETRIES": 2,
-    "FHIR_ALLOW_HTTP": False,
-    "FHIR_DEADLINE_SECONDS": 15,
-    "CDS_DEADLINE_SECONDS": 5,
-}
-
-
-MAX_DEADLINE_SECONDS = 18
-"""A request's FHIR deadline stays below gunicorn's 20 s worker timeout."""
-
-
-class SettingError(ValueError):
-    """A setting is missing or invalid; the message names it (``NELM_CDS_<NAME>``)."""
-
-
-def setting_name(name: str) -> str:
-    """Return the environment variable that sets config key ``name``."""
-    return f"NELM_CDS_{name}"
-
-
-def text_setting(config: Mapping[str, Any], name: str) -> str | None:
-    """Return a string setting stripped, or ``None`` when unset or blank."""
-    value = config.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise SettingError(f"{setting_name(name)} must be a string")
-    return value.strip() or None
-
-
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-
-def flag_setting(config: Mapping[str, Any], name: str, default: bool = False) -> bool:
-    """Return a yes/no setting; anything but true/false/yes/no/on/off/1/0 is an error."""
-    value = config.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise SettingError(f"{setting_name(name)} must be true or false")
-
-
-def number_setting(
-    config: Mapping[str, Any],
-    name: str,
-    *,
-    integer: bool,
-    zero_allowed: bool,
-    default: float | None = None,
-) -> Any:
-    """Return a finite, non-negative number setting (an int when ``integer``)."""
-    value = config.get(name, default)
-    try:
-        if isinstance(value, bool):
-            raise TypeError(name)
-        number = int(value) if integer else float(value)
-    except (TypeError, ValueError) as exc:
-        kind = "a whole number" if integer else "a number"
-        raise SettingError(f"{setting_name(name)} must be {kind}") from exc
-    if not math.isfinite(number) or number < 0 or (number == 0 and not zero_allowed):
-        rule = "zero or more" if zero_allowed else "positive"
-        raise SettingError(f"{setting_name(name)} must be {rule}")
-    return number
+SOURCE_DEFAULTS: dict[str, Any] = defaults(
+    "FHIR_BASE_URL",
+    "FHIR_ALLOWLIST",
+    "FHIR_TOKEN",
+    "FHIR_CLIENT_ID",
+    "FHIR_PRIVATE_KEY_FILE",
+    "FHIR_KEY_ID",
+    "FHIR_ALG",
+    "FHIR_TOKEN_URL",
+    "FHIR_SCOPE",
+    "FHIR_CONNECT_TIMEOUT",
+    "FHIR_READ_TIMEOUT",
+    "FHIR_RETRIES",
+    "FHIR_ALLOW_HTTP",
+    "FHIR_DEADLINE_SECONDS",
+    "CDS_DEADLINE_SECONDS",
+)
 
 
 def fhir_timeouts(config: Mapping[str, Any]) -> tuple[float, float]:

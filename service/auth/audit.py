@@ -40,6 +40,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
+from service.config import defaults
 from service.settings import SettingError, setting_name, text_setting
 
 __all__ = [
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 AUDIT_LOGGER = "audit"
-AUDIT_DEFAULTS: dict[str, Any] = {"AUDIT_HMAC_KEY": None, "AUDIT_LOG_FILE": None}
+AUDIT_DEFAULTS: dict[str, Any] = defaults("AUDIT_HMAC_KEY", "AUDIT_LOG_FILE")
 MIN_KEY_CHARS = 32
 EXTENSION = "nelm_audit"
 

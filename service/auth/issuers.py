@@ -32,6 +32,7 @@ from service.auth.keys import (
     parse_jwks,
 )
 from service.auth.tokens import TrustedIssuer
+from service.config import defaults
 from service.fhir.allowlist import Allowlist, parse_url
 from service.fhir.errors import FhirUrlNotAllowedError
 from service.settings import SettingError, number_setting, setting_name, text_setting
@@ -48,11 +49,11 @@ __all__ = [
 WELL_KNOWN_OIDC = "/.well-known/openid-configuration"
 MAX_DISCOVERY_BYTES = 64 * 1024
 
-KEY_FETCH_DEFAULTS: dict[str, Any] = {
-    "CDS_JWKS_TIMEOUT_SECONDS": 3,
-    "CDS_JWKS_CACHE_SECONDS": 300,
-    "CDS_JWKS_MIN_REFRESH_SECONDS": 10,
-}
+KEY_FETCH_DEFAULTS: dict[str, Any] = defaults(
+    "CDS_JWKS_TIMEOUT_SECONDS",
+    "CDS_JWKS_CACHE_SECONDS",
+    "CDS_JWKS_MIN_REFRESH_SECONDS",
+)
 """How remote key sets (``jku``, discovered ``jwks_uri``) of CDS clients and of the REST
 API's authorization servers are fetched: timeout, cache time, least time between two
 fetches. The names are historical: they apply to both."""

@@ -32,6 +32,7 @@ from typing import Any
 from service.auth.issuers import jku_allowlist, key_fetching, trusted_issuers
 from service.auth.keys import SharedDocuments, TokenError
 from service.auth.tokens import JwtVerifier, TokenPolicy, bearer_token, shown
+from service.config import defaults
 from service.public_url import public_base_url
 from service.settings import SettingError, number_setting, setting_name, text_setting
 
@@ -53,13 +54,13 @@ RISK_ASSESSMENTS_WRITE = "nelm/risk-assessments.write"
 REALM = "nelm-cds"
 API_ALGORITHMS = frozenset({"RS256", "RS384", "ES256", "ES384", "PS256"})
 
-API_AUTH_DEFAULTS: dict[str, Any] = {
-    "API_AUTH": None,
-    "API_ISSUERS": None,
-    "API_AUDIENCE": None,
-    "API_JKU_ALLOWLIST": None,
-    "API_CLOCK_SKEW_SECONDS": 60,
-}
+API_AUTH_DEFAULTS: dict[str, Any] = defaults(
+    "API_AUTH",
+    "API_ISSUERS",
+    "API_AUDIENCE",
+    "API_JKU_ALLOWLIST",
+    "API_CLOCK_SKEW_SECONDS",
+)
 """``API_AUTH``: ``none`` to serve the API without tokens (explicit; else tokens are
 required whenever issuers are set or a FHIR server is). ``API_ISSUERS``: trusted
 authorization servers. ``API_AUDIENCE``: the ``aud`` a token must hold (default

@@ -49,7 +49,9 @@ class BadArgumentsError(ValueError):
 
 
 def _service_base(args: argparse.Namespace) -> str:
-    base = (args.service or default_service_url()).strip().rstrip("/")
+    settings = args.settings
+    base = (args.service or default_service_url(settings.PUBLIC_BASE_URL, settings.PORT)).strip()
+    base = base.rstrip("/")
     return base.removesuffix("/cds-services")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +15,13 @@ DESCRIPTION = (
 )
 
 
-def default_service_url(environ: Mapping[str, str] | None = None) -> str:
-    """Return the URL a local service answers at: ``NELM_CDS_PUBLIC_BASE_URL``, else
-    ``http://127.0.0.1:<NELM_CDS_PORT or 8080>``."""
-    environ = os.environ if environ is None else environ
-    public = environ.get("NELM_CDS_PUBLIC_BASE_URL", "").strip()
+def default_service_url(public_base_url: str | None, port: int) -> str:
+    """Return the URL a local service answers at: its ``NELM_CDS_PUBLIC_BASE_URL``, else
+    ``http://127.0.0.1:<NELM_CDS_PORT>`` (the values of :class:`service.config.Settings`)."""
+    public = (public_base_url or "").strip()
     if public:
         return public.rstrip("/")
-    return f"http://127.0.0.1:{environ.get('NELM_CDS_PORT', '').strip() or '8080'}"
+    return f"http://127.0.0.1:{port}"
 
 
 def add_parser(commands: Any) -> None:

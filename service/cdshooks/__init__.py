@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.config import defaults
+
 __all__ = ["CDS_HOOKS_DEFAULTS"]
 
-CDS_HOOKS_DEFAULTS: dict[str, Any] = {
-    "FEEDBACK_DB": None,
-    "CDS_CORS_ORIGINS": "",
-}
+CDS_HOOKS_DEFAULTS: dict[str, Any] = defaults("FEEDBACK_DB", "CDS_CORS_ORIGINS")
 """``FEEDBACK_DB``: SQLite file for card feedback (``None``: ``feedback.sqlite3`` in the
 instance folder). ``CDS_CORS_ORIGINS``: comma-separated browser origins allowed to call
 the CDS Hooks routes (``https://ehr.example.org``); empty allows none."""

@@ -65,6 +65,7 @@ from service.auth.keys import SharedDocuments, TokenError
 from service.auth.replay import ReplayCache, replay_cache_from_config, replay_key
 from service.auth.tokens import JwtVerifier, TokenPolicy, TrustedIssuer, bearer_token
 from service.cdshooks.refusals import refusal_reason
+from service.config import defaults
 from service.public_url import public_base_url
 from service.settings import flag_setting, number_setting
 
@@ -85,14 +86,16 @@ CDS_ALGORITHMS = frozenset({"ES384", "RS384"})
 """The only signing algorithms accepted (CDS Hooks recommends exactly these two)."""
 
 CDS_SECURITY_DEFAULTS: dict[str, Any] = {
-    "CDS_ISSUERS": None,
-    "CDS_JKU_ALLOWLIST": None,
-    "CDS_CLOCK_SKEW_SECONDS": 60,
-    "CDS_MAX_TOKEN_LIFETIME_SECONDS": 300,
+    **defaults(
+        "CDS_ISSUERS",
+        "CDS_JKU_ALLOWLIST",
+        "CDS_CLOCK_SKEW_SECONDS",
+        "CDS_MAX_TOKEN_LIFETIME_SECONDS",
+        "CDS_REQUIRE_JTI",
+        "PUBLIC_BASE_URL",  # default: the bound host and port (service.public_url)
+        "REDIS_URL",
+    ),
     **KEY_FETCH_DEFAULTS,
-    "CDS_REQUIRE_JTI": True,
-    "PUBLIC_BASE_URL": None,  # default: the bound host and port (service.public_url)
-    "REDIS_URL": None,
 }
 
 MAX_JTI_CHARS = 1024

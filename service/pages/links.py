@@ -20,8 +20,10 @@ patient, or used after it expires. Tokens are bearer credentials: the page sends
 Settings (Flask config, environment ``NELM_CDS_<KEY>``):
 
 - ``PAGE_LINK_SECRET``: at least :data:`MIN_SECRET_CHARS` characters; required when a
-  FHIR server is configured (every replica must share it). With the embedded demo store
-  a random per-process secret is used when it is unset.
+  FHIR server is configured in production (every replica must share it). In development
+  (:func:`service.config.is_production`) a secret is generated once into the instance
+  folder, with a warning. With the embedded demo store a random per-process secret is
+  used when it is unset.
 - ``PAGE_LINK_MAX_AGE_SECONDS`` (900): how long a link stays valid.
 """
 
@@ -30,15 +32,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
-from service.settings import SettingError
+from service.config import defaults
+from service.config.readers import SettingError
 
 __all__ = [
     "CLOCK_SKEW_SECONDS",
@@ -61,12 +66,26 @@ MIN_SECRET_CHARS = 32
 CLOCK_SKEW_SECONDS = 30
 """A token issued by a replica whose clock runs slightly ahead is still accepted."""
 
-PAGE_LINK_DEFAULTS: dict[str, Any] = {
-    "PAGE_LINK_SECRET": None,
-    "PAGE_LINK_MAX_AGE_SECONDS": DEFAULT_MAX_AGE_SECONDS,
-}
+PAGE_LINK_DEFAULTS: dict[str, Any] = defaults("PAGE_LINK_SECRET", "PAGE_LINK_MAX_AGE_SECONDS")
 
 Secret = str | bytes
+
+log = logging.getLogger(__name__)
+
+
+def _development_secret(path: Path) -> bytes:
+    from service.state.sealing import dev_key
+
+    try:
+        secret = dev_key(path)
+    except OSError as exc:
+        raise SettingError(f"NELM_CDS_PAGE_LINK_SECRET is unset and {path} cannot be made") from exc
+    log.warning(
+        "NELM_CDS_PAGE_LINK_SECRET is unset: development mode, page links are signed with "
+        "the secret generated in %s (set NELM_CDS_PAGE_LINK_SECRET in production)",
+        path,
+    )
+    return secret.encode("utf-8")
 
 
 def _patient_digest(patient_id: str, secret: Secret) -> str:
@@ -150,10 +169,18 @@ class PageLinks:
     required: bool
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], *, required: bool) -> PageLinks:
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        *,
+        required: bool,
+        development_key: Path | None = None,
+    ) -> PageLinks:
         """Read ``PAGE_LINK_SECRET`` and ``PAGE_LINK_MAX_AGE_SECONDS``; raise
         :class:`SettingError` naming a bad one. ``required``: a FHIR server is
-        configured, so the secret must be set (and shared by every replica)."""
+        configured, so the secret must be set (and shared by every replica), unless
+        ``development_key`` names the file a development secret is generated into (once;
+        every worker reads the same), which is then used with a warning."""
         max_age = config.get("PAGE_LINK_MAX_AGE_SECONDS", DEFAULT_MAX_AGE_SECONDS)
         try:
             if isinstance(max_age, bool):
@@ -166,6 +193,8 @@ class PageLinks:
         if max_age <= 0:
             raise SettingError("NELM_CDS_PAGE_LINK_MAX_AGE_SECONDS must be positive")
         value = config.get("PAGE_LINK_SECRET")
+        if (value is None or value == "") and required and development_key is not None:
+            return cls(_development_secret(development_key), max_age, required)
         if value is None or value == "":
             if required:
                 raise SettingError(

@@ -40,6 +40,7 @@ from service.app_services import evaluation_config, terminology
 from service.assessments.fields import Submission, parse_submission, recorded_answers
 from service.assessments.questionnaire import QUESTIONNAIRE_ID, questionnaire
 from service.auth.audit import note
+from service.config import is_production
 from service.engine import run_evaluation
 from service.errors import ServiceError
 from service.pages import access
@@ -58,6 +59,7 @@ from service.public_url import public_base_url
 from service.query_params import checked_patient_id, evaluation_date_param
 from service.result_json import evaluation_to_json
 from service.sources import DemoSource
+from service.state import state_directory
 
 __all__ = ["PAGE_DEFAULTS", "blueprint", "init_app"]
 
@@ -74,6 +76,9 @@ blueprint = Blueprint(
 PAGE_DEFAULTS = dict(PAGE_LINK_DEFAULTS)
 """Settings of the clinician page, with their defaults (see :mod:`service.pages.links`)."""
 
+DEV_SECRET_FILE = "page-link.key"
+"""The development page-link secret, beside the state file (development mode only)."""
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'"
 )
@@ -83,13 +88,21 @@ def init_app(app: Flask) -> None:
     """Add the clinician page to ``app``.
 
     Call after ``nelm_source`` is set. Settings missing from the config get their
-    defaults; a bad or missing required one raises
+    defaults; outside production a missing secret is generated into the instance folder
+    (:class:`~service.pages.links.PageLinks`); a bad or missing required one raises
     :class:`~service.settings.SettingError` naming it.
     """
     for key, value in PAGE_DEFAULTS.items():
         app.config.setdefault(key, value)
     required = not isinstance(app.extensions["nelm_source"], DemoSource)
-    app.extensions["nelm_page_links"] = PageLinks.from_config(app.config, required=required)
+    development_key = (
+        None
+        if is_production(app.config)
+        else state_directory(app.config, app.instance_path) / DEV_SECRET_FILE
+    )
+    app.extensions["nelm_page_links"] = PageLinks.from_config(
+        app.config, required=required, development_key=development_key
+    )
     app.register_blueprint(blueprint)
 
 

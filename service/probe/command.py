@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,11 +44,12 @@ class _BadArgumentsError(ValueError):
 def _freshness(args: argparse.Namespace) -> int:
     value: Any = args.freshness_days
     if value is None:
-        value = os.environ.get("NELM_CDS_LAB_FRESHNESS_DAYS") or 90
+        settings = getattr(args, "settings", None)  # NELM_CDS_LAB_FRESHNESS_DAYS, checked
+        value = 90 if settings is None else settings.LAB_FRESHNESS_DAYS
     try:
         days = int(value)
     except ValueError as exc:
-        raise _BadArgumentsError("NELM_CDS_LAB_FRESHNESS_DAYS must be a whole number") from exc
+        raise _BadArgumentsError("--freshness-days must be a whole number") from exc
     if not 0 <= days <= 36_500:
         raise _BadArgumentsError("--freshness-days must be from 0 to 36500")
     return days

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +41,13 @@ def add_parser(commands: Any, iso_date: Any) -> None:
     parser.add_argument("--at", type=iso_date, help="evaluation date YYYY-MM-DD (default today)")
     parser.add_argument(
         "--token",
-        default=os.environ.get("NELM_CDS_FHIR_TOKEN") or None,
+        default=None,
         help="bearer token (default: $NELM_CDS_FHIR_TOKEN)",
     )
     parser.add_argument(
         "--site-codes",
         type=Path,
-        default=os.environ.get("NELM_CDS_SITE_CODES") or None,
+        default=None,
         help="the site's current codes file (default: $NELM_CDS_SITE_CODES)",
     )
     parser.add_argument(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -37,7 +36,7 @@ def add_commands(commands: Any, date_type: Callable[[str], date]) -> None:
     screen.add_argument("--group", help="the Group id of a group-level export")
     screen.add_argument(
         "--fhir-base",
-        default=os.environ.get("NELM_CDS_FHIR_BASE_URL") or None,
+        default=None,
         help="FHIR server for --export and --write-back (default: $NELM_CDS_FHIR_BASE_URL); "
         "allowlist, token and SMART Backend Services from the NELM_CDS_FHIR_* settings",
     )
@@ -61,7 +60,7 @@ def add_commands(commands: Any, date_type: Callable[[str], date]) -> None:
     screen.add_argument(
         "--site-codes",
         type=Path,
-        default=os.environ.get("NELM_CDS_SITE_CODES") or None,
+        default=None,
         help="JSON file of local codes (default: $NELM_CDS_SITE_CODES)",
     )
     screen.add_argument("--workers", type=int, default=0, help="processes (default: every core)")
@@ -127,13 +126,14 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fhir_config(base: str | None) -> dict[str, Any]:
-    from service.settings import SOURCE_DEFAULTS
+def _fhir_config(base: str | None, settings: Any) -> dict[str, Any]:
+    """The FHIR settings (``NELM_CDS_FHIR_*``, read once by the command line) with
+    ``--fhir-base``."""
+    if settings is None:
+        from service.config.loading import load_settings
 
-    config = {**SOURCE_DEFAULTS}
-    config.update(
-        {k[len("NELM_CDS_") :]: v for k, v in os.environ.items() if k.startswith("NELM_CDS_")}
-    )
+        settings = load_settings()
+    config: dict[str, Any] = settings.flask_config()
     if base is not None:
         config["FHIR_BASE_URL"] = base
     return config
@@ -153,7 +153,7 @@ def _screen(args: argparse.Namespace) -> int:
     try:
         terminology = load_terminology(args.site_codes)
         digest = hashlib.sha256(args.site_codes.read_bytes()).hexdigest() if args.site_codes else ""
-        config = _fhir_config(args.fhir_base)
+        config = _fhir_config(args.fhir_base, getattr(args, "settings", None))
         source = build_source(config, terminology) if args.write_back else None
         options = ScreenOptions(
             out=args.out,

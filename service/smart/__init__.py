@@ -29,19 +29,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.config import DEFAULT_SMART_SCOPE, defaults
+
 __all__ = ["DEFAULT_SMART_SCOPE", "SMART_DEFAULTS"]
 
-DEFAULT_SMART_SCOPE = (
-    "launch openid fhirUser patient/Patient.rs patient/Observation.rs "
-    "patient/Condition.rs patient/Procedure.rs"
-)
 
-SMART_DEFAULTS: dict[str, Any] = {
-    "SMART_CLIENT_ID": None,
-    "SMART_CLIENT_SECRET": None,
-    "SMART_REDIRECT_URI": None,
-    "SMART_SCOPE": DEFAULT_SMART_SCOPE,
-}
+SMART_DEFAULTS: dict[str, Any] = defaults(
+    "SMART_CLIENT_ID", "SMART_CLIENT_SECRET", "SMART_REDIRECT_URI", "SMART_SCOPE"
+)
 """``SMART_CLIENT_ID``: the client id the EHR registered for the service (``None``: SMART
 launch is off, its routes answer 404 and cards keep their absolute link).
 ``SMART_CLIENT_SECRET``: set for a confidential client (HTTP Basic at the token

@@ -13,7 +13,8 @@ Settings (Flask config, environment ``NELM_CDS_<KEY>``):
 - ``STATE_DB``: the SQLite file (ignored with ``REDIS_URL``).
 - ``STATE_ENCRYPTION_KEY``: Fernet key(s), comma-separated (the first encrypts), that
   seal SMART access tokens at rest. Required when SMART launch is set up on a service
-  reading a FHIR server; on the embedded demo store a key is generated once into
+  reading a FHIR server in production; on the embedded demo store, and in development
+  (:func:`service.config.is_production`) with a warning, a key is generated once into
   ``state-encryption.key`` beside the state file.
 - ``REDIS_URL``: ``redis://``, ``rediss://`` or ``unix://`` (see :mod:`~.redis_store`).
 
@@ -24,13 +25,15 @@ of fetched JSON documents).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.settings import SettingError, setting_name, text_setting
+from service.config import defaults
+from service.config.readers import SettingError, setting_name, text_setting
 from service.state.base import MemoryStore, SharedStore, StoreFullError, StoreUnavailableError
 from service.state.redis_store import RedisStore
 from service.state.sealing import Sealer, dev_key
@@ -49,11 +52,10 @@ __all__ = [
     "state_directory",
 ]
 
-STATE_DEFAULTS: dict[str, Any] = {
-    "STATE_DB": None,
-    "STATE_ENCRYPTION_KEY": None,
-}
+STATE_DEFAULTS: dict[str, Any] = defaults("STATE_DB", "STATE_ENCRYPTION_KEY")
 DEV_KEY_FILE = "state-encryption.key"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,11 +93,16 @@ def build_store(config: Mapping[str, Any], instance_path: str) -> SharedStore:
 
 
 def _sealer(
-    config: Mapping[str, Any], instance_path: str, *, demo: bool, needed: bool
+    config: Mapping[str, Any],
+    instance_path: str,
+    *,
+    demo: bool,
+    development: bool,
+    needed: bool,
 ) -> Sealer | None:
     name = setting_name("STATE_ENCRYPTION_KEY")
     keys = text_setting(config, "STATE_ENCRYPTION_KEY")
-    if keys is None and needed and not demo:
+    if keys is None and needed and not (demo or development):
         raise SettingError(
             f"{name} is required to keep SMART sessions: set it to a Fernet key (README, "
             '"Shared state")'
@@ -106,6 +113,14 @@ def _sealer(
             keys = dev_key(path)
         except OSError as exc:
             raise SettingError(f"{name} is unset and {path} cannot be made") from exc
+        if not demo:
+            log.warning(
+                "%s is unset: development mode, SMART sessions are sealed with the key "
+                "generated in %s (set %s in production)",
+                name,
+                path,
+                name,
+            )
     if keys is None:
         return None
     try:
@@ -115,15 +130,23 @@ def _sealer(
 
 
 def build_state(
-    config: Mapping[str, Any], instance_path: str, *, demo: bool, secrets_needed: bool
+    config: Mapping[str, Any],
+    instance_path: str,
+    *,
+    demo: bool,
+    secrets_needed: bool,
+    development: bool = False,
 ) -> AppState:
     """Return the shared store and the sealer; raise :class:`SettingError` naming a bad
     setting.
 
     ``secrets_needed``: something secret will be stored (SMART launch is set up), so a
     sealer is required: from ``STATE_ENCRYPTION_KEY``, or on the embedded demo store
-    (``demo``) a dev key generated once beside the state file. Nothing is connected or
-    created until first use, except that dev key.
+    (``demo``) or in ``development`` a dev key generated once beside the state file.
+    Nothing is connected or created until first use, except that dev key.
     """
     store = build_store(config, instance_path)
-    return AppState(store, _sealer(config, instance_path, demo=demo, needed=secrets_needed))
+    sealer = _sealer(
+        config, instance_path, demo=demo, development=development, needed=secrets_needed
+    )
+    return AppState(store, sealer)

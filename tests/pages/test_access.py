@@ -354,9 +354,15 @@ def test_a_broken_smart_module_is_not_mistaken_for_a_missing_one(
 # --- settings --------------------------------------------------------------------------------
 
 
-def test_a_fhir_server_without_a_page_link_secret_fails_at_start_up() -> None:
+def test_a_fhir_server_without_a_page_link_secret_fails_at_start_up_in_production() -> None:
+    # Outside production a secret is generated instead: tests/config/test_development_secrets.py
     with pytest.raises(SettingError, match="NELM_CDS_PAGE_LINK_SECRET"):
-        make_app(FHIR_BASE_URL=FHIR_BASE, AUDIT_HMAC_KEY=AUDIT_HMAC_KEY, API_AUTH="none")
+        make_app(
+            FHIR_BASE_URL=FHIR_BASE,
+            AUDIT_HMAC_KEY=AUDIT_HMAC_KEY,
+            API_AUTH="none",
+            ENV="production",
+        )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,105 @@
+"""A bad setting stops every entry point the same way: one line on stderr naming the
+variable, exit status 2, no traceback, nothing on stdout. Run as an operator would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.live_app import free_port
+from tests.server.running import ROOT, gunicorn_command, server_env
+
+
+def clean_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NELM_CDS_")}
+    env.update({"HOME": str(tmp_path), "NELM_CDS_INSTANCE_PATH": str(tmp_path / "instance")})
+    env.update({f"NELM_CDS_{name}": value for name, value in settings.items()})
+    return env
+
+
+def assert_one_line_exit_2(completed: subprocess.CompletedProcess[str], variable: str) -> None:
+    assert completed.returncode == 2, completed.stderr
+    lines = completed.stderr.splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith(f"error: NELM_CDS_{variable} must be ")
+    assert "Traceback" not in completed.stderr
+    assert completed.stdout == ""
+
+
+def run_cli(tmp_path: Path, args: list[str], **settings: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        cwd=ROOT,
+        env=clean_env(tmp_path, **settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+COMMANDS = {
+    "seed": ["seed", "--fhir-base", "http://127.0.0.1:9/fhir"],
+    "probe": ["probe", "--fhir-base", "http://127.0.0.1:9/fhir"],
+    "cds-call": ["cds-call"],
+    "screen": ["screen", "--input", "nowhere", "--out", "out"],
+    "serve": ["serve"],
+}
+
+# (variable, bad value): a whole number, a number, a flag, a choice, a date, a decimal
+BAD = [
+    ("PORT", "abc"),
+    ("FHIR_READ_TIMEOUT", "soon"),
+    ("FHIR_ALLOW_HTTP", "maybe"),
+    ("METRICS", "sometimes"),
+    ("DEMO_TODAY", "yesterday"),
+    ("BILIRUBIN_UPPER_LIMIT_MG_DL", "high"),
+    ("LAB_FRESHNESS_DAYS", "-3"),
+    ("WORKERS", "many"),
+]
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_cli_command_refuses_a_bad_setting_in_one_line(tmp_path: Path, command: str) -> None:
+    variable, value = BAD[sorted(COMMANDS).index(command) % len(BAD)]
+    completed = run_cli(tmp_path, COMMANDS[command], **{variable: value})
+    assert_one_line_exit_2(completed, variable)
+
+
+def test_the_commands_that_read_no_setting_are_not_stopped_by_one(tmp_path: Path) -> None:
+    """``criteria`` (and ``evaluate``, ``synth``) use no setting but a path, so a bad
+    unrelated one does not stop them; they start without loading the settings."""
+    completed = run_cli(tmp_path, ["criteria", "--markdown"], PORT="abc")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("#")
+
+
+@pytest.mark.parametrize(("variable", "value"), BAD)
+def test_serve_refuses_each_kind_of_bad_value_in_one_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    completed = run_cli(tmp_path, ["serve", "--port", str(free_port())], **{variable: value})
+    assert_one_line_exit_2(completed, variable)  # with --port, NELM_CDS_PORT is still checked
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("PORT", "abc"), ("WORKERS", "-2"), ("CDS_REQUIRE_JTI", "perhaps")]
+)
+def test_gunicorn_with_the_shipped_config_refuses_a_bad_setting_in_one_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    env = server_env(tmp_path, free_port(), {f"NELM_CDS_{variable}": value})
+    completed = subprocess.run(
+        gunicorn_command(),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert_one_line_exit_2(completed, variable)
