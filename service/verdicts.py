@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.criteria.data_items import item as data_item
+
 __all__ = [
     "PATHWAY_NAMES",
     "SET_NAMES",
@@ -113,6 +115,15 @@ class DecisiveItem:
     label: str
     could_change: tuple[str, ...]
     decides: tuple[str, ...]
+
+    @property
+    def phrase(self) -> str:
+        """Return the item as a sentence names it after "record" (``"Ki-67 index"``, not
+        the list's ``"Ki-67 proliferation index (%)"``); the label for an unknown key."""
+        try:
+            return data_item(self.key).in_sentence
+        except KeyError:
+            return self.label
 
 
 def decisive_items(result: Mapping[str, Any], group: str = "toRecord") -> tuple[DecisiveItem, ...]:
@@ -227,7 +238,7 @@ def _sentence(
         return f"{verdict_name}: {words} — some criteria cannot be decided from the record."
     if step_is_decision:
         return f"{verdict_name}: {words} — needs the {step.label}."
-    return f"{verdict_name}: {words} — record: {step.label}."
+    return f"{verdict_name}: {words} — record: {step.phrase}."
 
 
 def pathway_verdicts(result: Mapping[str, Any]) -> tuple[PathwayVerdict, ...]:

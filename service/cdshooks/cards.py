@@ -24,6 +24,8 @@ fit even alone is left out.
 once, ranked by how many set verdicts each item could change (``decisiveData``), each
 marked with the sets it alone decides; the MDT decisions still open; one line per
 criteria set with its status and, when not eligible, the criteria not met (by label);
+when undecided, the unknown criteria by label if there are at most two, else only how
+many (the ranked list already says what to record, and the card stays short);
 the notes (without file numbers) and the MDT statement. Text from the record is
 Markdown-escaped, so a FHIR value cannot inject links or HTML into the EHR.
 
@@ -80,6 +82,8 @@ __all__ = [
 ]
 
 MAX_SUMMARY = 139
+MAX_NAMED_UNKNOWN = 2
+"""An undecided set's line names its unknown criteria only up to this many."""
 """The spec asks for fewer than 140 characters."""
 
 NET_LIVER_METASTASIS_CODES = frozenset({"C7B.02"})
@@ -148,7 +152,7 @@ def _tail(verdict: PathwayVerdict) -> str | None:
         return verdict.finding
     if verdict.next_step is not None:
         return (
-            f"record {verdict.next_step.label}"
+            f"record {verdict.next_step.phrase}"
             if verdict.status == "indeterminate" and (not verdict.next_step.key.startswith("mdt-"))
             else verdict.next_step.label
         )
@@ -222,7 +226,10 @@ def _set_line(assessment: Mapping[str, Any]) -> str:
     if status == "ineligible":
         return f"{line}; not met: {_md('; '.join(_criterion_labels(assessment, 'not_met')))}."
     if status == "indeterminate":
-        return f"{line}; unknown: {_md('; '.join(_criterion_labels(assessment, 'unknown')))}."
+        unknown = _criterion_labels(assessment, "unknown")
+        if len(unknown) > MAX_NAMED_UNKNOWN:  # the ranked list above says what to record
+            return f"{line}; {len(unknown)} of {len(assessment['criteria'])} criteria unknown."
+        return f"{line}; unknown: {_md('; '.join(unknown))}."
     return f"{line}; all {len(assessment['criteria'])} criteria met."
 
 

@@ -44,73 +44,110 @@ class DataItem:
     """One thing to record (or, with ``judgement``, to decide at the MDT).
 
     ``fields`` are the criteria-input fields a recording fills (empty for judgements).
+    ``phrase`` is how a sentence names the item after "record" (the card summary, the
+    verdict sentence): a noun phrase, not a question; the label when empty.
     """
 
     key: str
     label: str
     fields: tuple[str, ...] = ()
     judgement: bool = False
+    phrase: str = ""
+
+    @property
+    def in_sentence(self) -> str:
+        """Return the item as a sentence names it (``"Ki-67 index"``)."""
+        return self.phrase or self.label
 
 
 DATA_ITEMS: tuple[DataItem, ...] = (
-    DataItem("birth-date", "Date of birth (full date)", ("birth_date",)),
-    DataItem("ki67", "Ki-67 proliferation index (%)", ("ki67",)),
-    DataItem("grade", "Histological grade (G1/G2/G3)", ("grade",)),
-    DataItem("primary-site", "Site of the primary tumour", ("primary_sites",)),
+    DataItem("birth-date", "Date of birth (full date)", ("birth_date",), phrase="date of birth"),
+    DataItem("ki67", "Ki-67 proliferation index (%)", ("ki67",), phrase="Ki-67 index"),
+    DataItem("grade", "Histological grade (G1/G2/G3)", ("grade",), phrase="histological grade"),
+    DataItem(
+        "primary-site",
+        "Site of the primary tumour",
+        ("primary_sites",),
+        phrase="site of the primary tumour",
+    ),
     DataItem(
         "primary-resected",
         "Resection of the primary tumour (procedure, or MDT assessment)",
         ("primary_resections", "primary_resected"),
+        phrase="resection of the primary tumour",
     ),
     DataItem(
-        "primary-resection-date", "Date of the primary tumour resection", ("primary_resections",)
+        "primary-resection-date",
+        "Date of the primary tumour resection",
+        ("primary_resections",),
+        phrase="date of the primary resection",
     ),
     DataItem(
-        "primary-resectable", "Is the primary tumour resectable? (MDT)", ("primary_resectable",)
+        "primary-resectable",
+        "Is the primary tumour resectable? (MDT)",
+        ("primary_resectable",),
+        phrase="MDT assessment of the primary's resectability",
     ),
     DataItem(
         "extrahepatic-disease",
         "Staging for extrahepatic disease (cross-sectional and functional imaging)",
         ("extrahepatic_staging",),
+        phrase="staging for extrahepatic disease",
     ),
     DataItem(
-        "hepatic-tumour-burden", "Hepatic tumour burden (% of liver)", ("hepatic_tumour_burden",)
+        "hepatic-tumour-burden",
+        "Hepatic tumour burden (% of liver)",
+        ("hepatic_tumour_burden",),
+        phrase="hepatic tumour burden",
     ),
     DataItem(
         "refractory-hormonal-syndrome",
         "Is the hormonal syndrome refractory to medical therapy?",
         ("refractory_hormonal_syndrome",),
+        phrase="whether the hormonal syndrome is refractory",
     ),
     DataItem(
-        "metastatic-pattern", "Metastatic pattern (Frilling type I/II/III)", ("metastatic_pattern",)
+        "metastatic-pattern",
+        "Metastatic pattern (Frilling type I/II/III)",
+        ("metastatic_pattern",),
+        phrase="metastatic pattern (Frilling type)",
     ),
     DataItem(
         "hepatic-disease-resectable",
         "Is all liver disease resectable or ablatable? (MDT)",
         ("hepatic_disease_resectable",),
+        phrase="MDT assessment of liver-disease resectability",
     ),
     DataItem(
         "future-liver-remnant",
         "Future liver remnant (% of liver volume, volumetry)",
         ("future_liver_remnant",),
+        phrase="future liver remnant (volumetry)",
     ),
     DataItem(
         "major-hepatectomy-planned",
         "Is a major hepatectomy (3 or more segments) planned?",
         ("major_hepatectomy_planned",),
+        phrase="whether a major hepatectomy is planned",
     ),
     DataItem(
         "disease-status",
         "Disease status over the last 6 months (stable, responding, progressing)",
         ("disease_course",),
+        phrase="disease status over the last 6 months",
     ),
-    DataItem("bilirubin", "Total bilirubin (recent)", ("bilirubin",)),
-    DataItem("platelets", "Platelet count (recent)", ("platelets",)),
+    DataItem(
+        "bilirubin", "Total bilirubin (recent)", ("bilirubin",), phrase="a recent total bilirubin"
+    ),
+    DataItem(
+        "platelets", "Platelet count (recent)", ("platelets",), phrase="a recent platelet count"
+    ),
     DataItem("ecog", "ECOG performance status", ("ecog",)),
     DataItem(
         "condition-status",
         "A readable clinical and verification status on the unreadable Condition",
         ("unreadable_conditions", *EXCLUSION_INPUTS),
+        phrase="a readable status on the unreadable Condition",
     ),
     DataItem(
         "mdt-liver-dominant-disease",

@@ -20,6 +20,7 @@ from service.cdshooks.cards import (
     clinician_page_url,
     has_net_liver_metastasis,
 )
+from service.criteria.data_items import item
 from service.criteria.inputs import ConditionFact, CriteriaInputs
 from service.engine import evaluate_bundle, run_evaluation
 from service.mappers import load_bundle_json
@@ -94,7 +95,7 @@ def test_summary_names_the_reason_of_the_closed_pathway_only() -> None:
 def test_summary_names_the_most_decisive_item_to_record_when_undecided() -> None:
     result = demo_result("demo-missing")
     summary = card_summary(result)
-    first = result["decisiveData"]["toRecord"][0]["label"]
+    first = item(result["decisiveData"]["toRecord"][0]["key"]).in_sentence
     assert summary.startswith(f"Transplant: undecided, record {first}")
     assert len(summary) < 140
 
@@ -422,3 +423,38 @@ def test_a_resolved_liver_metastasis_gets_no_card() -> None:
     )
     evaluation = run_evaluation(record_from_resources(patient, [metastasis]), AT)
     assert not has_net_liver_metastasis(evaluation.inputs)
+
+
+def test_the_summary_names_an_item_to_record_as_a_phrase_not_a_question() -> None:
+    """demo-g3: resection waits on the MDT's resectability assessment, which the list asks
+    as a question; the summary says it as a noun phrase, with no "(%)" or "?"."""
+    summary = card_summary(demo_result("demo-g3"))
+    assert summary.endswith(
+        "Resection: undecided, record MDT assessment of liver-disease resectability"
+    )
+    assert "?" not in summary
+    missing = card_summary(demo_result("demo-missing"))
+    assert missing.startswith("Transplant: undecided, record Ki-67 index ·")
+    assert "(%)" not in missing
+
+
+def test_every_item_a_sentence_can_name_has_a_phrase_without_a_question() -> None:
+    from service.criteria.data_items import DATA_ITEMS
+
+    for data_item in DATA_ITEMS:
+        if data_item.judgement or data_item.key.startswith("mdt-"):
+            continue  # said as "needs the <label>"
+        assert "?" not in data_item.in_sentence, data_item.key
+        assert "(%)" not in data_item.in_sentence, data_item.key
+
+
+def test_an_undecided_set_with_many_unknowns_is_one_short_line() -> None:
+    """demo-missing: the ranked list says what to record once; the set lines only count
+    what is unknown instead of repeating each set's criteria."""
+    detail = card_detail(demo_result("demo-missing"))
+    set_lines = [line for line in detail.splitlines() if line.startswith("- ") and " v" in line]
+    assert len(set_lines) == 4
+    assert set_lines[0].startswith("- Milan-NET v")
+    assert set_lines[0].endswith("undecided; 5 of 7 criteria unknown.")
+    assert all("criteria unknown." in line for line in set_lines)
+    assert "**To record** (most decisive first):" in detail

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from service.criteria.data_items import item
 from service.demo_store import DemoStore
 from service.engine import evaluate_record
 from service.verdicts import clinical_text, pathway_verdicts, short_reason, to_record_text
@@ -43,7 +44,7 @@ def test_a_closed_pathway_names_the_finding_that_closes_most_sets_without_dates(
 
 def test_an_undecided_pathway_names_the_most_decisive_item_or_the_mdt_decision() -> None:
     result = demo("demo-missing")
-    first = result["decisiveData"]["toRecord"][0]["label"]
+    first = item(result["decisiveData"]["toRecord"][0]["key"]).in_sentence
     assert sentences("demo-missing")[0] == f"Liver transplantation: undecided — record: {first}."
     assert sentences("demo-extrahepatic")[1] == (
         "Liver resection: undecided — needs the MDT judgement on liver-dominant disease with "
