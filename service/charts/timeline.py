@@ -60,15 +60,16 @@ def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
 
 
 def _month_ticks(start: date, end: date) -> list[date]:
-    """Return first-of-month days between ``start`` and ``end``, thinned to at most six."""
+    """Return first-of-month days between ``start`` and ``end``, thinned to at most six;
+    the middle day when no month starts between them."""
     months = []
     day = date(start.year, start.month, 1)
     while day <= end:
         if day >= start:
             months.append(day)
         day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    if not months:
-        return [start]
+    if not months:  # a short span (one result): one tick in the middle, at the result
+        return [start + timedelta(days=(end - start).days // 2)]
     for step in (1, 2, 3, 6, 12, 24, 60, 120):
         thinned = [m for m in months if (m.year * 12 + m.month - 1) % step == 0]
         if len(thinned) <= 6:

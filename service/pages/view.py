@@ -160,7 +160,34 @@ def _eligible_under(verdict: PathwayVerdict) -> str:
     return ""
 
 
-def _verdicts(result: Mapping[str, Any], badges: Sequence[SetBadge]) -> tuple[VerdictView, ...]:
+def _code_names(result: Mapping[str, Any], reader: EvidenceReader) -> dict[str, str]:
+    """Return what the record calls each code the result's evidence names (``C7B.03`` →
+    ``Secondary carcinoid tumors of bone``), for codes whose resource gives a display."""
+    names: dict[str, str] = {}
+    for assessment in result["assessments"]:
+        for criterion in assessment["criteria"]:
+            for item in criterion.get("evidence", ()):
+                code = item.get("value")
+                if not isinstance(code, str) or code in names:
+                    continue
+                what = reader.view(item).what or ""
+                if what.endswith(f" ({code})") and len(what) > len(code) + 3:
+                    names[code] = what[: -len(code) - 3]
+    return names
+
+
+def _readable(text: str, names: Mapping[str, str]) -> str:
+    """Name each bare ``(code)`` of ``text`` as the record does: ``(display, code)``,
+    unless the text already says that name (``extrahepatic metastasis``)."""
+    for code, name in names.items():
+        if name.casefold() not in text.casefold():
+            text = text.replace(f"({code})", f"({name}, {code})")
+    return text
+
+
+def _verdicts(
+    result: Mapping[str, Any], badges: Sequence[SetBadge], names: Mapping[str, str]
+) -> tuple[VerdictView, ...]:
     by_id = {b.id: b for b in badges}
     return tuple(
         VerdictView(
@@ -168,8 +195,10 @@ def _verdicts(result: Mapping[str, Any], badges: Sequence[SetBadge]) -> tuple[Ve
             name=v.name,
             status=v.status,
             status_text=STATUS_WORDS[v.status].capitalize(),
-            sentence=v.sentence,
-            because=v.sentence.split(" — ", 1)[1] if " — " in v.sentence else _eligible_under(v),
+            sentence=_readable(v.sentence, names),
+            because=_readable(v.sentence.split(" — ", 1)[1], names)
+            if " — " in v.sentence
+            else _eligible_under(v),
             sets=tuple(by_id[s] for s in v.set_ids if s in by_id),
         )
         for v in pathway_verdicts(result)
@@ -221,6 +250,7 @@ def page_view(
     """
     engine = result.get("engine", {})
     badges = _badges(result)
+    reader = EvidenceReader(record, fhir_base, _labels(evaluation))
     identity = None
     if record is not None:
         at = evaluation.inputs.evaluation_date if evaluation is not None else None
@@ -240,12 +270,12 @@ def page_view(
         evaluation_date=str(result["evaluationDate"]),
         engine_name=str(engine.get("name", "")),
         engine_version=str(engine.get("version", "")),
-        verdicts=_verdicts(result, badges),
+        verdicts=_verdicts(result, badges, _code_names(result, reader)),
         sets=badges,
         to_record=_items(decisive_items(result)),
         mdt_decisions=_items(decisive_items(result, "mdtDecisions")),
         would_not_change=_items(decisive_items(result, "wouldNotChange")),
-        matrix=matrix(result, EvidenceReader(record, fhir_base, _labels(evaluation))),
+        matrix=matrix(result, reader),
         timelines=_timelines(record, evaluation, terminology),
         notes=tuple(
             clinical_text(cite(str(n))) for n in result.get("notes", []) if n != SUPPORT_NOTE

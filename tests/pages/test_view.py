@@ -167,6 +167,29 @@ def test_a_code_without_display_is_named_as_the_evaluation_read_it() -> None:
     assert evidence_text(view, "portal_drained_primary") == ["NET primary, ileum (C7A.012)"]
 
 
+def test_the_verdict_sentence_names_a_code_as_the_record_does() -> None:
+    bone = fb.icd("C7B.03", "Secondary carcinoid tumors of bone")
+    coded = fb.icd("C7A.012", "Malignant carcinoid tumor of the ileum")
+    view, _ = view_of(
+        fb.condition("primary", coded),
+        fb.condition("mets", LIVER_METS),
+        fb.condition("bone", bone),
+    )
+    transplant = view.verdicts[0]
+    assert transplant.status == "ineligible"
+    assert "(Secondary carcinoid tumors of bone, C7B.03)" in transplant.because
+    assert "(C7B.03)" not in transplant.sentence
+
+
+def test_a_code_without_display_stays_a_code_in_the_verdict() -> None:
+    bone = fb.concept(fb.coding("http://hl7.org/fhir/sid/icd-10-cm", "C7B.03"))
+    view, _ = view_of(
+        fb.condition("primary", ILEUM), fb.condition("mets", LIVER_METS), fb.condition("bone", bone)
+    )
+    # the name the evaluation gave it is already the sentence's: not repeated
+    assert view.verdicts[0].because == "extrahepatic metastasis recorded (C7B.03)."
+
+
 @pytest.mark.parametrize(
     ("base", "reference", "href"),
     [

@@ -95,3 +95,13 @@ def test_evaluating_never_imports_the_plotting_or_pdf_libraries() -> None:
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
+
+
+def test_a_single_result_is_labelled_with_its_own_date_under_its_point() -> None:
+    chart = TimeSeriesChart("Ki-67", "one result", (Point(date(2023, 5, 20), 7),), "%", (), ())
+    root = ET.fromstring(render_svg(chart, id_prefix="k"))
+    ns = "{http://www.w3.org/2000/svg}"
+    ticks = [t for t in root.iter(f"{ns}text") if t.text and t.text.startswith("20")]
+    assert [t.text for t in ticks] == ["2023-05-20"]
+    point = next(root.iter(f"{ns}circle"))
+    assert abs(float(ticks[0].get("x", "0")) - float(point.get("cx", "-1"))) < 1
