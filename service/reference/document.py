@@ -42,8 +42,10 @@ STATUS_MEANINGS: tuple[tuple[str, str, str], ...] = (
     (
         "unknown",
         "Unknown",
-        "the record holds no usable evidence, or the evidence straddles the threshold; the "
-        "result names the data that would decide it",
+        "the record holds no usable evidence, the evidence straddles the threshold, or "
+        "the decision is the MDT's (resecting a G3 NET, liver-dominant disease with limited "
+        "extrahepatic spread, which of two primaries); the result names the data or the "
+        "MDT decision that would decide it",
     ),
 )
 """Each criterion status: its code, its name and what it means (criteria.md §1)."""
@@ -53,8 +55,9 @@ SET_STATUS_RULES: tuple[tuple[str, str, str], ...] = (
     ("eligible", "Eligible", "every criterion is met"),
     (
         "indeterminate",
-        "Indeterminate",
-        "no criterion is not met and at least one is unknown",
+        "Undecided",
+        "no criterion is not met and at least one is unknown (indeterminate in the JSON "
+        "result; the clinician page, the card and the screening report say undecided)",
     ),
 )
 """How a set's status follows from its criteria (criteria.md §1)."""

@@ -181,3 +181,16 @@ def test_other_methods_are_refused(client: FlaskClient) -> None:
     response = client.post("/criteria")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_the_page_names_an_open_set_as_the_clinician_page_and_card_do(
+    client: FlaskClient,
+) -> None:
+    """One word for an open set everywhere a clinician reads it: undecided."""
+    text = page(client).text()
+    assert "Undecided" in text
+    assert "Indeterminate" not in text
+    missing = client.get(f"/patients/demo-missing/evaluation?at={AT}").get_data(as_text=True)
+    assert "Undecided" in missing
+    # unknown also covers what only the MDT decides (resecting a G3 NET)
+    assert "the decision is the MDT's" in text
