@@ -23,6 +23,7 @@ from service.auth.audit import install_audit
 from service.auth.guard import init_api_auth
 from service.cdshooks import routes as cds_hooks
 from service.config import SettingError, Settings, is_production, load_settings
+from service.config.loading import unknown_variables
 from service.config.readers import text_setting
 from service.criteria import EvaluationConfig
 from service.errors import ServiceError
@@ -127,8 +128,10 @@ def _create_app(test_config: dict[str, Any] | None, settings: Settings) -> Flask
         app.config.from_mapping(test_config)
     app.extensions["nelm_settings"] = settings
     production = is_production(app.config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
     configure_logging(str(app.config["LOG_LEVEL"]))
+    for name in unknown_variables():
+        log.warning("%s is not a setting of this version: ignored (README, Configuration)", name)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["nelm_evaluation_config"] = _evaluation_config(app)
     terminology = load_terminology(app.config["SITE_CODES"])
     app.extensions["nelm_terminology"] = terminology

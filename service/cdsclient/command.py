@@ -60,7 +60,7 @@ def _client_key(args: argparse.Namespace) -> tuple[ClientKey, bool]:
     if args.key is None:
         if args.kid or args.iss:
             raise BadArgumentsError("--kid and --iss go with --key")
-        dev = ensure_dev_key(instance_path(args.instance_path))
+        dev = ensure_dev_key(instance_path(args.instance_path or args.settings.INSTANCE_PATH))
         return ClientKey(DEV_ISSUER, dev.kid, dev.private_key, jku=args.jku), True
     if not args.kid or not args.iss:
         raise BadArgumentsError("--key needs --kid and --iss")

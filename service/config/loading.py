@@ -9,6 +9,7 @@ service`` and its subcommands, ``serve``, gunicorn with ``gunicorn.conf.py``) pr
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeVar
@@ -24,6 +25,7 @@ __all__ = [
     "fail_in_one_line",
     "is_production",
     "load_settings",
+    "unknown_variables",
 ]
 
 EXIT_BAD_SETTING = 2
@@ -85,6 +87,22 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise SettingError(_message(exc)) from None
+
+
+INTERNAL_VARIABLES = frozenset({"NELM_CDS_STARTUP_LOGGED", "NELM_CDS_METRICS_OWNED_DIR"})
+"""Set by the service for its own processes (gunicorn workers), not by an operator."""
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return the ``NELM_CDS_`` variables of ``environ`` (default: this process's) that
+    are no setting (a typo, or one another version reads), sorted: the app warns."""
+    environ = os.environ if environ is None else environ
+    known = {f"{ENV_PREFIX}{name}" for name in Settings.model_fields} | INTERNAL_VARIABLES
+    return sorted(
+        name
+        for name in environ
+        if name.upper().startswith(ENV_PREFIX) and name.upper() not in known
+    )
 
 
 def is_production(settings: Settings | Mapping[str, Any]) -> bool:

@@ -157,3 +157,17 @@ def test_every_setting_is_documented() -> None:
     for name, field in Settings.model_fields.items():
         assert field.description, name
         assert name.isupper(), name
+
+
+def test_an_unknown_variable_is_named_in_a_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from service.app import create_app
+    from service.config.loading import unknown_variables
+
+    monkeypatch.setenv("NELM_CDS_LAB_FRESHNES_DAYS", "30")  # a typo
+    monkeypatch.setenv("NELM_CDS_STARTUP_LOGGED", "0")  # the service's own marker
+    assert unknown_variables() == ["NELM_CDS_LAB_FRESHNES_DAYS"]
+    create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path)})
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(m.startswith("NELM_CDS_LAB_FRESHNES_DAYS is not a setting") for m in warned)
