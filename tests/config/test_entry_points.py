@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.live_app import free_port
-from tests.server.running import ROOT, gunicorn_command, server_env
+from tests.server.running import ROOT, gunicorn_command, running_gunicorn, server_env
 
 
 def clean_env(tmp_path: Path, **settings: str) -> dict[str, str]:
@@ -103,3 +104,19 @@ def test_gunicorn_with_the_shipped_config_refuses_a_bad_setting_in_one_line(
         check=False,
     )
     assert_one_line_exit_2(completed, variable)
+
+
+def test_a_server_starts_with_all_digit_secrets_from_the_environment(tmp_path: Path) -> None:
+    """Secrets are text: 36 digits is a 36-character secret, not a number (it was refused
+    as "shorter than 32 characters" when the environment was decoded as JSON)."""
+    settings = {
+        "NELM_CDS_ENV": "production",
+        "NELM_CDS_FHIR_BASE_URL": "https://fhir.example.org/r4",
+        "NELM_CDS_PAGE_LINK_SECRET": "1" * 36,
+        "NELM_CDS_AUDIT_HMAC_KEY": "2" * 40,
+        "NELM_CDS_API_AUTH": "none",
+    }
+    with running_gunicorn(tmp_path, **settings) as server:
+        assert requests.get(f"{server.base_url}/healthz", timeout=10).status_code == 200
+        assert "error:" not in server.log()
+    assert not (tmp_path / "instance" / "page-link.key").exists()  # nothing generated
