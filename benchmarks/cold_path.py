@@ -7,11 +7,16 @@ Everything is measured in one run, so the ratios hold on a busy shared machine:
 - **cold**: each of ``--records`` distinct 200-resource records (ids and values differ,
   so no validation verdict is cached) is evaluated once, from a parsed Bundle;
 - **warm**: the last record evaluated again and again (what the old benchmark measured);
+- **stages** of another set of distinct records, each evaluated twice: Bundle reading,
+  mapping with validation and the criteria, the result JSON with the decisive-data
+  analysis; the second pass finds every validation verdict cached, so cold minus warm
+  is what validation costs;
 - **json.loads** of each record's text (plain, and with exact decimals as the service
   parses): the target is cold evaluation within 3x of it;
 - **CLI**: wall time of ``python -m service evaluate --bundle FILE`` against
   ``python -c "import json"`` plus one cold in-process evaluation: the target is
-  within 2x of that sum.
+  within 2x of that sum; start-up is broken down into ``import service.cli`` and the
+  four R4B models that validation imports on first use.
 """
 
 from __future__ import annotations
@@ -55,6 +60,41 @@ def _timed(work: Any) -> float:
     return time.perf_counter() - started
 
 
+def _stages(records: list[Any]) -> dict[str, list[float]]:
+    """Time each stage of evaluating every record once: Bundle → record, mapping with
+    validation and the criteria, the result JSON with the decisive-data analysis."""
+    from service.engine import run_evaluation
+    from service.mappers import record_from_bundle
+    from service.result_json import evaluation_to_json
+
+    times: dict[str, list[float]] = {"bundle": [], "map+criteria": [], "json+decisive": []}
+    for bundle in records:
+        started = time.perf_counter()
+        record = record_from_bundle(bundle)
+        read = time.perf_counter()
+        evaluation = run_evaluation(record, AT)
+        evaluated = time.perf_counter()
+        evaluation_to_json(evaluation)
+        done = time.perf_counter()
+        times["bundle"].append(read - started)
+        times["map+criteria"].append(evaluated - read)
+        times["json+decisive"].append(done - evaluated)
+    return times
+
+
+def _wall(command: list[str], runs: int) -> list[float]:
+    return [
+        _timed(lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL))
+        for _ in range(runs)
+    ]
+
+
+_IMPORT_VALIDATION = (
+    "import service.cli; from service.mappers.validation import _model; "
+    "[_model(t) for t in ('Patient', 'Condition', 'Observation', 'Procedure')]"
+)
+
+
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -73,14 +113,27 @@ def main() -> None:
     )  # imports, caches of code
     cold = [_timed(lambda b=b: evaluate_bundle(b, AT)) for b in parsed]
     warm = [_timed(lambda: evaluate_bundle(parsed[-1], AT)) for _ in range(args.records)]
+    other = [json.dumps(distinct_bundle(template, args.records + n)) for n in range(args.records)]
+    more = [json.loads(t, parse_float=Decimal) for t in other]
+    cold_stages, warm_stages = _stages(more), _stages(more)  # second pass: verdicts cached
     size = len(texts[0]) // 1024
     print(f"record: 200 resources, {size} KiB; {args.records} distinct records")
     print(f"json.loads:              median {_median_ms(loads):7.2f} ms")
     print(f"json.loads (decimals):   median {_median_ms(loads_decimal):7.2f} ms")
     print(f"evaluate, cold:          median {_median_ms(cold):7.2f} ms")
     print(f"evaluate, warm:          median {_median_ms(warm):7.2f} ms")
+    print("stages (other distinct records; warm = same records again, validation verdicts cached):")
+    for stage in cold_stages:
+        print(
+            f"  {stage:22} cold {_median_ms(cold_stages[stage]):7.2f} ms"
+            f"   warm {_median_ms(warm_stages[stage]):7.2f} ms"
+        )
     ratio = statistics.median(cold) / statistics.median(loads)
     print(f"cold / json.loads:       {ratio:7.2f}x  (target <= 3)")
+    ratio = statistics.median(warm) / statistics.median(loads)
+    print(
+        f"warm / json.loads:       {ratio:7.2f}x  (no validation at all: the floor of this design)"
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         paths = []
@@ -88,31 +141,20 @@ def main() -> None:
             path = Path(folder) / f"record-{n}.json"
             path.write_text(texts[n % len(texts)], encoding="utf-8")
             paths.append(path)
-        bare = [
-            _timed(lambda: subprocess.run([sys.executable, "-c", "import json"], check=True))
-            for _ in range(args.cli_runs)
-        ]
+        bare = _wall([sys.executable, "-c", "import json"], args.cli_runs)
+        service = _wall([sys.executable, "-c", "import service.cli"], args.cli_runs)
+        models = _wall([sys.executable, "-c", _IMPORT_VALIDATION], args.cli_runs)
         cli = [
-            _timed(
-                lambda p=p: subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "service",
-                        "evaluate",
-                        "--bundle",
-                        str(p),
-                        "--at",
-                        AT.isoformat(),
-                    ],
-                    check=True,
-                    stdout=subprocess.DEVNULL,
-                )
-            )
+            _wall([sys.executable, "-m", "service", "evaluate", "--bundle", str(p),
+                   "--at", AT.isoformat()], 1)[0]
             for p in paths
-        ]
+        ]  # fmt: skip
     base = statistics.median(bare) + statistics.median(cold)
     print(f'python -c "import json":  median {_median_ms(bare):7.1f} ms')
+    print(f"import service.cli:       median {_median_ms(service):7.1f} ms")
+    print(
+        f"  + the 4 R4B models:     median {_median_ms(models):7.1f} ms  (fhir.resources, pydantic)"
+    )
     print(f"python -m service evaluate: median {_median_ms(cli):7.1f} ms")
     ratio = statistics.median(cli) / base
     print(f"CLI / (import json + cold evaluation): {ratio:5.2f}x  (target <= 2)")
