@@ -32,6 +32,9 @@ from service.screening.selection import MAX_EXAMPLES, Classified, Tally, classif
 
 __all__ = ["SparkMissingError", "SparkRun", "run_spark"]
 
+LOCAL_HEAP = "512m"
+"""The JVM heap of a ``local`` run (driver and executor are one process)."""
+
 Row = tuple[int, int, str, bytes]  # file rank, line number, file name, line
 
 
@@ -69,8 +72,12 @@ def _session(master: str | None) -> Any:
         .config("spark.log.level", "ERROR")
     )
     if master.startswith("local"):  # stay on loopback: nothing listens on the network
-        builder = builder.config("spark.driver.host", "127.0.0.1").config(
-            "spark.driver.bindAddress", "127.0.0.1"
+        builder = (
+            builder.config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            # One JVM does all the work here: a fixed heap keeps its memory flat (Spark
+            # spills to local disk past it) instead of growing towards 1 GB with the export.
+            .config("spark.driver.memory", LOCAL_HEAP)
         )
     try:
         session = builder.getOrCreate()
@@ -143,6 +150,8 @@ def run_spark(files: list[ExportFile], job: EvaluationJob, master: str | None) -
     """Select and group on Spark; return the figures and a stream of outcomes (call
     ``stop`` when the stream is consumed)."""
     session = _session(master)
+    from pyspark import StorageLevel
+
     context = session.sparkContext
     job = EvaluationJob(job.at, portable(job.terminology), job.config)
     ranks = {f.name: rank for rank, f in enumerate(sorted(files, key=lambda f: f.name))}
@@ -153,10 +162,13 @@ def run_spark(files: list[ExportFile], job: EvaluationJob, master: str | None) -
         lines = context.textFile(str(export_file.path), use_unicode=False).zipWithIndex()
         parts.append(lines.map(lambda pair, r=rank, n=name: (r, pair[1] + 1, n, pair[0])))
     rows = context.union(parts).filter(lambda row: row[3].strip() != b"")
-    classified = rows.mapPartitions(lambda part: _classify(part, job)).cache()
+    # Kept on local disk, not in memory, between the passes: memory stays flat whatever
+    # the export's size (in memory, the whole export was held by the JVM).
+    disk = StorageLevel.DISK_ONLY
+    classified = rows.mapPartitions(lambda part: _classify(part, job)).persist(disk)
     # One pass for the figures and the bad input, one for the distinct patients.
     totals = classified.mapPartitions(_figures).reduce(_merge)
-    keys = classified.flatMap(_keys).distinct().cache()
+    keys = classified.flatMap(_keys).distinct().persist(disk)
     distinct = keys.map(lambda kv: kv[0]).countByValue()
     candidates = frozenset(
         keys.filter(lambda kv: kv[0] == "candidate").map(lambda kv: kv[1]).collect()
