@@ -33,7 +33,11 @@ from service.screening.selection import MAX_EXAMPLES, Classified, Tally, classif
 __all__ = ["SparkMissingError", "SparkRun", "run_spark"]
 
 LOCAL_HEAP = "512m"
-"""The JVM heap of a ``local`` run (driver and executor are one process)."""
+"""The JVM heap of a ``local`` run (driver and executor are one process; Spark refuses
+to start with less than 450 MB)."""
+LOCAL_PYTHON_WORKER = "128m"
+"""What a Python worker of a ``local`` run holds while grouping before it spills to disk
+(Spark's default, 512m per worker, let memory grow with the export)."""
 
 Row = tuple[int, int, str, bytes]  # file rank, line number, file name, line
 
@@ -76,8 +80,10 @@ def _session(master: str | None) -> Any:
             builder.config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             # One JVM does all the work here: a fixed heap keeps its memory flat (Spark
-            # spills to local disk past it) instead of growing towards 1 GB with the export.
+            # spills to local disk past it) instead of growing towards 1 GB with the export,
+            # and the Python workers spill their grouping to disk past a small share too.
             .config("spark.driver.memory", LOCAL_HEAP)
+            .config("spark.python.worker.memory", LOCAL_PYTHON_WORKER)
         )
     try:
         session = builder.getOrCreate()
