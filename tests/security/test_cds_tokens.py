@@ -30,8 +30,10 @@ pytestmark = pytest.mark.integration
 
 DISCOVERY = "/cds-services"
 HOOK = "/cds-services/nelm-eligibility"
+FEEDBACK = HOOK + "/feedback"
 PATIENT = "demo-transplant"
 ENDPOINTS = [DISCOVERY, HOOK]
+GUARDED = [DISCOVERY, HOOK, FEEDBACK]
 
 Forgery = Callable[[SecuredServer, str], str]
 """(the server, the endpoint's audience URL) -> a token that must be refused."""
@@ -43,6 +45,9 @@ def _call(secured: SecuredServer, path: str, token: str | None) -> requests.Resp
     with requests.Session() as session:
         if path == DISCOVERY:
             return session.get(secured.base_url + path, headers=headers, timeout=15)
+        if path == FEEDBACK:
+            feedback = {"feedback": [{"card": "c", "outcome": "accepted"}]}
+            return session.post(secured.base_url + path, json=feedback, headers=headers, timeout=15)
         body = hook_body(PATIENT, full_prefetch(PATIENT))
         return session.post(secured.base_url + path, json=body, headers=headers, timeout=15)
 
@@ -168,6 +173,9 @@ FORGERIES: dict[str, Forgery] = {
     "jwk header with the attacker's key and its own kid": lambda s, aud: _jwk_injected(
         s, aud, "attacker"
     ),
+    "crit header naming an unknown extension": lambda s, aud: _ec(
+        s, aud, headers={"crit": ["urn:example:must-understand"], "urn:example:must-understand": 1}
+    ),
     "signature stripped": lambda s, aud: _ec(s, aud).rsplit(".", 1)[0] + ".",
     "signature of another token": lambda s, aud: (
         _ec(s, aud).rsplit(".", 1)[0] + "." + _ec(s, aud).rsplit(".", 1)[1]
@@ -181,7 +189,7 @@ FORGERIES: dict[str, Forgery] = {
 }
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", GUARDED)
 @pytest.mark.parametrize("name", list(FORGERIES))
 def test_a_forged_cds_token_is_refused_with_no_detail(
     secured: SecuredServer, name: str, endpoint: str
