@@ -7,8 +7,10 @@ is tested (``responses`` cannot be slow or cut a connection).
         base = server.base_url              # http://127.0.0.1:PORT/fhir
         server.calls                        # (method, path) of every request
 
-``answer`` receives a :class:`Call` (the request handler) and writes what it likes; an
-answer that writes nothing and returns closes the connection without a response.
+``answer`` receives a :class:`Call` (the request handler) and writes what it likes. An
+answer that writes nothing must set ``call.close_connection = True`` to close the
+connection without a response; otherwise the connection stays open, waiting for the
+client's next request, and the client sees a silent server.
 """
 
 from __future__ import annotations

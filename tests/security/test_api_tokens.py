@@ -240,3 +240,17 @@ def test_known_and_unknown_patients_answer_alike_without_access(secured: Secured
         assert known.status_code in (401, 403)
         assert known.json() == unknown.json()
         assert known.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"]
+
+
+def test_a_token_in_the_query_string_or_the_body_is_not_accepted(secured: SecuredServer) -> None:
+    """RFC 6750 §2.2-2.3 forms are not taken: URLs end up in proxies' logs."""
+    token = secured.idp.token(aud=secured.base_url, scope=READ)
+    in_query = requests.get(f"{secured.base_url}{EVALUATION}&access_token={token}", timeout=30)
+    assert in_query.status_code == 401
+    in_form = requests.post(
+        f"{secured.base_url}/api/evaluate?at=2026-11-22",
+        data={"access_token": token},
+        timeout=30,
+    )
+    assert in_form.status_code == 401
+    assert token.split(".")[1] not in secured.server.log()
