@@ -43,6 +43,7 @@ HOOK = "/cds-services/nelm-eligibility"
 STATE_KEY = "Xo5Qm1bqT7p7m0Qe5l0b1oTj8q9gQwV9yVdY0Q2mN0c="
 TEST_PATIENT = "rt-quintrell-7c41"
 TEST_NAMES = ("Quintrell", "Zebedee")
+UNKNOWN_PATIENT = "rt-unknown-93b1"  # on no server: every route fails for it
 JWT_SHAPED = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.?")
 FHIR_ACCESS_TOKEN = "fhir-access-" + uuid.uuid4().hex
 
@@ -196,6 +197,23 @@ def _use_every_route(
     response = api("POST", "/api/evaluate", READ, json=posted)
     assert response.status_code == 200, response.text
     requests.get(base + "/api/patients/demo-g3/evaluation", timeout=30)  # no token: 401
+    assert api("GET", f"/api/patients/{UNKNOWN_PATIENT}/evaluation", READ).status_code == 404
+    assert api("POST", f"/api/patients/{UNKNOWN_PATIENT}/risk-assessment", WRITE).status_code == 404
+    link = PageLinks.from_config({"PAGE_LINK_SECRET": PAGE_LINK_SECRET}, required=True)
+    page = requests.get(
+        f"{base}/patients/{UNKNOWN_PATIENT}/evaluation",
+        params={"token": link.sign(UNKNOWN_PATIENT)},
+        timeout=30,
+    )
+    assert page.status_code == 404
+    hook = {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "fhirServer": fhir_base,
+        "context": {"userId": "Practitioner/example", "patientId": UNKNOWN_PATIENT},
+    }
+    answer = requests.post(base + HOOK, json=hook, headers=hook_headers(HOOK), timeout=60)
+    assert answer.status_code in (200, 412), answer.text
 
 
 @pytest.fixture(scope="module")
@@ -281,7 +299,7 @@ def _secrets_in(text: str, traffic: Traffic, secured: SecuredServer) -> list[str
                 found.append(f"a part of a token sent: {part[:12]}...")
     if FHIR_ACCESS_TOKEN in text:
         found.append("the FHIR access token")
-    people = {**demo_people(), TEST_PATIENT: list(TEST_NAMES)}
+    people = {**demo_people(), TEST_PATIENT: list(TEST_NAMES), UNKNOWN_PATIENT: []}
     for patient, names in people.items():
         for word in [patient, *names]:
             if re.search(rf"\b{re.escape(word)}\b", text):

@@ -181,3 +181,11 @@ def test_every_answer_comes_by_its_deadline_and_none_evaluates_incomplete_data(
         else:
             assert answer.status in (502, 504), summary
             assert "eligible" not in answer.body.lower(), summary
+
+
+def test_the_failures_left_no_patient_id_in_the_log(setup: Setup) -> None:
+    """Every call above failed in its own way (timeouts, resets, short totals); the
+    warnings name what failed, never which patient (ids here all start with ``rt-``)."""
+    log = setup.server.log()
+    assert "deadline" in log or "timed out" in log or "incomplete" in log
+    assert "rt-" not in log
