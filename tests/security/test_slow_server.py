@@ -8,6 +8,7 @@ comes within its deadline + 2 s, and none is an evaluation of incomplete data.""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 import time
@@ -41,7 +42,7 @@ def _patient(patient_id: str) -> dict[str, Any]:
 
 
 def _behaviour(call: Call) -> str:
-    for name in ["ok", *BEHAVIOURS]:
+    for name in ["ok", "forbidden", "absent", *BEHAVIOURS]:
         if f"rt-{name}-" in call.path:
             return name
     return "ok"
@@ -74,6 +75,10 @@ def _answer(call: Call) -> None:
         # nothing written; the socket closed with RST (SO_LINGER 0): "connection reset"
         call.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         call.close_connection = True
+    elif behaviour in ("forbidden", "absent"):
+        status = 403 if behaviour == "forbidden" else 404
+        outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error"}]}
+        call.send_json(status, outcome)
     elif reading_patient:
         call.send_json(200, _patient(patient_id))
     elif behaviour == "paging":
@@ -181,6 +186,17 @@ def test_every_answer_comes_by_its_deadline_and_none_evaluates_incomplete_data(
         else:
             assert answer.status in (502, 504), summary
             assert "eligible" not in answer.body.lower(), summary
+
+
+def test_a_forbidden_patient_and_an_absent_one_answer_alike(setup: Setup) -> None:
+    """The FHIR server answers 403 for one patient and 404 for another: the REST API and
+    the clinician page tell the caller nothing more for the one than for the other."""
+    for route in ("rest", "page"):
+        forbidden = _call(setup, route, "forbidden")
+        absent = _call(setup, route, "absent")
+        assert forbidden.status == absent.status == 404, (forbidden, absent)
+        same = [re.sub(r"rt-[a-z-]+-[0-9a-f]{8}", "ID", a.body) for a in (forbidden, absent)]
+        assert same[0] == same[1], route
 
 
 def test_the_failures_left_no_patient_id_in_the_log(setup: Setup) -> None:
