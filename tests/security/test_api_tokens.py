@@ -57,7 +57,12 @@ def _call(secured: SecuredServer, method: str, path: str, token: str | None) -> 
 def _assert_invalid_token(response: requests.Response) -> None:
     assert response.status_code == 401, response.text
     assert response.headers["WWW-Authenticate"] == INVALID_TOKEN
-    assert response.json() == {
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json() == {  # RFC 9457 problem details that say nothing more
+        "type": "tag:nelm-cds,2026:problem:invalid_token",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "the access token is not valid here",
         "error": "invalid_token",
         "message": "the access token is not valid here",
     }
@@ -164,7 +169,7 @@ def test_no_token_gets_401_with_a_bare_challenge(
     response = _call(secured, method, path, None)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="nelm-cds"'
-    assert set(response.json()) == {"error", "message"}
+    assert set(response.json()) == {"type", "title", "status", "detail", "error", "message"}
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), ROUTES)

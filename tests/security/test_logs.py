@@ -315,6 +315,19 @@ def test_the_server_logs_hold_no_token_patient_id_or_name(
     assert _secrets_in(log, traffic, secured) == []
 
 
+def test_the_metrics_hold_no_token_patient_id_or_name(
+    traffic: Traffic, secured: SecuredServer
+) -> None:
+    """``/metrics`` is open by default: its labels are route templates, never patients."""
+    for server in (traffic.server, secured.server):
+        metrics = requests.get(f"{server.base_url}/metrics", timeout=30)
+        assert metrics.status_code == 200
+        assert 'route="/healthz"' in metrics.text
+        assert _secrets_in(metrics.text, traffic, secured) == []
+    used = requests.get(f"{traffic.server.base_url}/metrics", timeout=30).text
+    assert 'route="/api/patients/<patient_id>/evaluation"' in used
+
+
 def test_the_attacked_servers_log_holds_no_token_patient_id_or_name(
     traffic: Traffic, secured: SecuredServer
 ) -> None:
