@@ -52,6 +52,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from service.cdshooks.suggestions import Suggestion
+from service.code_names import name_codes
 from service.criteria import DEFAULT_SETS, CriteriaSet
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.notes import SUPPORT_NOTE
@@ -159,11 +160,13 @@ def _tail(verdict: PathwayVerdict) -> str | None:
     return None
 
 
-def card_summary(result: Mapping[str, Any]) -> str:
+def card_summary(result: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
     """Return the one-line summary: each pathway's verdict and what decides it, under 140
-    characters, dropping whole phrases (never cutting one) until it fits."""
+    characters, dropping whole phrases (never cutting one) until it fits. ``names``
+    (:func:`~service.code_names.code_names`) names codes as the record does."""
     verdicts = pathway_verdicts(result)
     tails = [_tail(v) for v in verdicts]
+    tails = [None if t is None else name_codes(t, names or {}) for t in tails]
     # most informative first; drop the later pathway's finding first, then the set names
     attempts = []
     for keep_tails in (
@@ -233,9 +236,9 @@ def _set_line(assessment: Mapping[str, Any]) -> str:
     return f"{line}; all {len(assessment['criteria'])} criteria met."
 
 
-def card_detail(result: Mapping[str, Any]) -> str:
-    """Return the Markdown detail (see the module text)."""
-    lines = [f"**{_md(v.sentence)}**" for v in pathway_verdicts(result)]
+def card_detail(result: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """Return the Markdown detail (see the module text); ``names`` as for the summary."""
+    lines = [f"**{_md(name_codes(v.sentence, names or {}))}**" for v in pathway_verdicts(result)]
     lines = [f"{line}  " for line in lines[:-1]] + lines[-1:]  # Markdown line breaks
     lines += _to_record_lines(result)
     decisions = decisive_items(result, "mdtDecisions")
@@ -269,8 +272,13 @@ def build_card(
     smart_launch: bool = False,
     page_token: str | None = None,
     suggestions: Sequence[Suggestion] = (),
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the card for an evaluation result (``card_uuid`` defaults to a new UUID4).
+
+    ``names`` (:func:`~service.code_names.code_names` of the patient's record) puts the
+    record's display beside a code the verdict names: ``(Secondary carcinoid tumors of
+    bone, C7B.03)``.
 
     ``smart_launch`` makes the link a SMART app launch link (``type: "smart"``);
     otherwise ``page_token``, when given, rides on the clinician-page link.
@@ -289,9 +297,9 @@ def build_card(
     )
     card: dict[str, Any] = {
         "uuid": card_uuid or str(uuid.uuid4()),
-        "summary": card_summary(result),
+        "summary": card_summary(result, names),
         "indicator": card_indicator(result),
-        "detail": card_detail(result),
+        "detail": card_detail(result, names),
         "source": {
             "label": "NELM-CDS eligibility criteria (Milan-NET, ENETS, UNOS, resection)",
             "url": f"{base}{CRITERIA_PATH}",

@@ -47,6 +47,7 @@ from service.cdshooks.security import (
     CdsTokenValidator,
 )
 from service.cdshooks.suggestions import card_suggestions
+from service.code_names import code_names
 from service.dev_issuer import DEV_ISSUER, ensure_dev_key
 from service.engine import run_evaluation
 from service.errors import NotFoundError, ServiceError
@@ -263,13 +264,15 @@ def call_service(service_id: str) -> ResponseReturnValue:
         log.info("hook %s: patient recorded as deceased, no card", SERVICE_ID)
         record_hook_outcome("no_card")
         return jsonify(cards=[])
+    result = evaluation_to_json(evaluation)
     card = build_card(
-        evaluation_to_json(evaluation),
+        result,
         public_base_url=public_base_url(current_app.config),
         patient_id=hook_request.patient_id,
         smart_launch=_smart_launch(),
         page_token=_page_token(hook_request.patient_id),
         suggestions=card_suggestions(evaluation),
+        names=code_names(result, resolution.record),
     )
     log.info(
         "hook %s: card %s (%s), fetched %s",

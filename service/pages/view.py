@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from service.charts import render_svg
+from service.code_names import code_names, name_codes
 from service.criteria import Evaluation
 from service.criteria.inputs import ConditionFact, ProcedureFact
 from service.criteria.notes import SUPPORT_NOTE
@@ -160,31 +161,6 @@ def _eligible_under(verdict: PathwayVerdict) -> str:
     return ""
 
 
-def _code_names(result: Mapping[str, Any], reader: EvidenceReader) -> dict[str, str]:
-    """Return what the record calls each code the result's evidence names (``C7B.03`` →
-    ``Secondary carcinoid tumors of bone``), for codes whose resource gives a display."""
-    names: dict[str, str] = {}
-    for assessment in result["assessments"]:
-        for criterion in assessment["criteria"]:
-            for item in criterion.get("evidence", ()):
-                code = item.get("value")
-                if not isinstance(code, str) or code in names:
-                    continue
-                what = reader.view(item).what or ""
-                if what.endswith(f" ({code})") and len(what) > len(code) + 3:
-                    names[code] = what[: -len(code) - 3]
-    return names
-
-
-def _readable(text: str, names: Mapping[str, str]) -> str:
-    """Name each bare ``(code)`` of ``text`` as the record does: ``(display, code)``,
-    unless the text already says that name (``extrahepatic metastasis``)."""
-    for code, name in names.items():
-        if name.casefold() not in text.casefold():
-            text = text.replace(f"({code})", f"({name}, {code})")
-    return text
-
-
 def _verdicts(
     result: Mapping[str, Any], badges: Sequence[SetBadge], names: Mapping[str, str]
 ) -> tuple[VerdictView, ...]:
@@ -195,8 +171,8 @@ def _verdicts(
             name=v.name,
             status=v.status,
             status_text=STATUS_WORDS[v.status].capitalize(),
-            sentence=_readable(v.sentence, names),
-            because=_readable(v.sentence.split(" — ", 1)[1], names)
+            sentence=name_codes(v.sentence, names),
+            because=name_codes(v.sentence.split(" — ", 1)[1], names)
             if " — " in v.sentence
             else _eligible_under(v),
             sets=tuple(by_id[s] for s in v.set_ids if s in by_id),
@@ -270,7 +246,7 @@ def page_view(
         evaluation_date=str(result["evaluationDate"]),
         engine_name=str(engine.get("name", "")),
         engine_version=str(engine.get("version", "")),
-        verdicts=_verdicts(result, badges, _code_names(result, reader)),
+        verdicts=_verdicts(result, badges, code_names(result, record)),
         sets=badges,
         to_record=_items(decisive_items(result)),
         mdt_decisions=_items(decisive_items(result, "mdtDecisions")),

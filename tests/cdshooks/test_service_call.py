@@ -439,3 +439,14 @@ def test_a_card_for_a_patient_who_died_after_the_evaluation_date(
     prefetch["patient"] = prefetch["patient"] | {"deceasedDateTime": "2026-11-23"}
     card = only_card(post(client, auth, hook_body("demo-transplant", prefetch)))
     assert card["indicator"] == "warning"
+
+
+def test_the_card_names_a_code_as_the_patients_record_does(
+    client: FlaskClient, auth: Headers
+) -> None:
+    card = only_card(
+        post(client, auth, hook_body("demo-extrahepatic", full_prefetch("demo-extrahepatic")))
+    )
+    assert "(Secondary carcinoid tumors of bone, C7B.03)" in card["summary"]
+    assert "(Secondary carcinoid tumors of bone, C7B.03)" in card["detail"]
+    assert len(card["summary"]) < 140

@@ -1,0 +1,69 @@
+"""Codes named as the record names them, for sentences a clinician reads.
+
+A verdict sentence comes from the result alone (``extrahepatic metastasis recorded
+(C7B.03)``); the page and the card also have the patient's record, whose Condition or
+Procedure usually carries the code's display text. :func:`code_names` collects, for the
+codes the result's evidence names, that display; :func:`name_codes` writes each bare
+``(code)`` of a sentence as ``(display, code)``, unless the sentence already says the
+name. Text from the record is only ever inserted as text (callers escape it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from service.mappers import PatientRecord
+
+__all__ = ["code_names", "name_codes"]
+
+_CODED = ("Condition", "Procedure")
+
+
+def _same_code(a: object, b: str) -> bool:
+    return isinstance(a, str) and a.replace(".", "").casefold() == b.replace(".", "").casefold()
+
+
+def _display(concept: object, code: str) -> str | None:
+    """Return the display of the coding with ``code``, else the concept's text."""
+    if not isinstance(concept, Mapping):
+        return None
+    codings = concept.get("coding")
+    for coding in codings if isinstance(codings, list) else ():
+        if isinstance(coding, Mapping) and _same_code(coding.get("code"), code):
+            display = coding.get("display")
+            if isinstance(display, str) and display.strip():
+                return display.strip()
+    text = concept.get("text")
+    return text.strip() if isinstance(text, str) and text.strip() else None
+
+
+def code_names(result: Mapping[str, Any], record: PatientRecord | None) -> dict[str, str]:
+    """Return ``{code: display}`` for each code the result's evidence names whose
+    Condition or Procedure in ``record`` has a display (empty without a record)."""
+    if record is None:
+        return {}
+    resources = {e.reference: e.resource for e in (record.patient, *record.resources)}
+    names: dict[str, str] = {}
+    for assessment in result.get("assessments", ()):
+        for criterion in assessment.get("criteria", ()):
+            for item in criterion.get("evidence", ()):
+                code = item.get("value")
+                if not isinstance(code, str) or not code or code in names:
+                    continue
+                resource = resources.get(str(item.get("reference")))
+                if not isinstance(resource, Mapping) or resource.get("resourceType") not in _CODED:
+                    continue
+                display = _display(resource.get("code"), code)
+                if display is not None and display.casefold() != code.casefold():
+                    names[code] = display
+    return names
+
+
+def name_codes(text: str, names: Mapping[str, str]) -> str:
+    """Write each bare ``(code)`` of ``text`` as ``(display, code)``, unless ``text``
+    already says that display (``extrahepatic metastasis recorded``)."""
+    for code, name in names.items():
+        if f"({code})" in text and name.casefold() not in text.casefold():
+            text = text.replace(f"({code})", f"({name}, {code})")
+    return text
