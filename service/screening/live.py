@@ -32,7 +32,7 @@ from service.fhir.bulk import (
 from service.fhir.queries import observation_code_param
 from service.mappers import Terminology
 
-__all__ = ["EXPORT_TYPES", "export_request", "export_to_folder"]
+__all__ = ["EXPORT_TYPES", "export_request", "export_to_folder", "exported_files"]
 
 EXPORT_TYPES = ("Patient", "Condition", "Observation", "Procedure")
 STATE = "export-state.json"
@@ -57,6 +57,13 @@ def _load(folder: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
+
+
+def exported_files(folder: Path) -> int:
+    """Return how many data files (error files aside) the manifest of the export in
+    ``folder`` listed."""
+    manifest = _load(folder).get("manifest")
+    return len(manifest.get("output") or []) if isinstance(manifest, dict) else 0
 
 
 def _save(folder: Path, state: dict[str, Any]) -> None:

@@ -135,7 +135,7 @@ def screen_export(
     """Run a live ``$export`` from ``config``'s FHIR server (allowlist and auth from the
     same settings as every FHIR call) into ``OUT/export``, then screen it."""
     from service.fhir.bulk import BulkExportClient
-    from service.screening.live import export_request, export_to_folder
+    from service.screening.live import export_request, export_to_folder, exported_files
     from service.settings import allowlist_from, fhir_auth, fhir_timeouts, text_setting
 
     stream = log or sys.stderr
@@ -154,6 +154,16 @@ def screen_export(
     folder = options.out / "export"
     with client:
         export_to_folder(client, request, folder, stream, fresh=options.fresh)
+    if not exported_files(folder):
+        hint = (
+            "; if it cannot filter Observation by code, try --no-type-filter"
+            if type_filter_on
+            else ""
+        )
+        raise ScreenError(
+            "the server's export holds no files (an unknown or empty Group, or no data of "
+            f"the types asked for{hint})"
+        )
     return screen_folder(folder, options, log=stream, tty=tty)
 
 

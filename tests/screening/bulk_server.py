@@ -55,6 +55,7 @@ class BulkServer:
     public_key: Any = None
     kid: str = "k1"
     file_host: str | None = None
+    list_empty_files: bool = True  # the SMART reference server lists none (an unknown Group)
     kickoffs: list[dict[str, Any]] = field(default_factory=list)
     polls: int = 0
     deleted: list[str] = field(default_factory=list)
@@ -216,6 +217,7 @@ def _app(server: BulkServer) -> Flask:
             }
             for kind in state["types"]
         ]
+        output = [o for o in output if o["count"] or server.list_empty_files]
         return jsonify(
             transactionTime="2026-11-22T08:00:00Z",
             request=f"{server.base}/$export",

@@ -22,7 +22,7 @@ from service.fhir.errors import FhirUnavailableError, FhirUrlNotAllowedError
 from service.mappers import DEFAULT_TERMINOLOGY
 from service.mappers.site_codes import load_terminology
 from service.screening.live import export_request, export_to_folder
-from service.screening.run import ScreenOptions, screen_export, screen_folder
+from service.screening.run import ScreenError, ScreenOptions, screen_export, screen_folder
 from service.settings import SOURCE_DEFAULTS
 from service.synth import write_population
 from tests.screening.bulk_server import CLIENT_ID, BulkServer, http_date, serving_bulk
@@ -220,6 +220,16 @@ def test_a_live_export_with_smart_backend_services_screens_like_the_folder(
         tmp_path / "folder" / "results.ndjson"
     ).read_text()
     assert summary.tally.counts["the export server reported an error (OperationOutcome)"] == 1
+
+
+def test_an_export_without_files_says_so(server: BulkServer, tmp_path: Path) -> None:
+    server.groups["nobody"], server.list_empty_files = set(), False
+    server.tokens.add("t0k3n")
+    config = {**SOURCE_DEFAULTS, "FHIR_BASE_URL": server.base, "FHIR_TOKEN": "t0k3n"}
+    options = ScreenOptions(out=tmp_path, at=AT, terminology=DEFAULT_TERMINOLOGY, workers=1)
+    with pytest.raises(ScreenError, match="export holds no files .*--no-type-filter"):
+        screen_export(config, "group", "nobody", options, log=io.StringIO(), tty=False)
+    assert not (tmp_path / "results.ndjson").exists()
 
 
 def test_the_command_needs_a_server_and_a_group_id(tmp_path: Path) -> None:
