@@ -23,25 +23,32 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlencode, urljoin
+from typing import Any
+from urllib.parse import urljoin
 
 import requests
 
 from service.fhir.allowlist import Allowlist, strip_query
 from service.fhir.answers import error_for, retry_after
 from service.fhir.auth import Auth
+from service.fhir.bulk_model import (
+    NDJSON,
+    ExportRequest,
+    Level,
+    Manifest,
+    ManifestFile,
+    Progress,
+    manifest_files,
+    type_filter,
+)
 from service.fhir.errors import (
     FhirError,
     FhirInvalidResponseError,
     FhirUnavailableError,
 )
-from service.fhir.queries import check_id
 
 __all__ = [
     "BulkExportClient",
@@ -53,71 +60,10 @@ __all__ = [
     "type_filter",
 ]
 
-Level = Literal["system", "patient", "group"]
 FHIR_JSON = "application/fhir+json"
-NDJSON = "application/fhir+ndjson"
-_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 _CHUNK = 256 * 1024
 _RETRY = frozenset({429, 503})
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ExportRequest:
-    """What to export: the level (``group`` needs ``group_id``), ``_type`` and
-    ``_typeFilter`` values (each ``Type?query``)."""
-
-    level: Level = "system"
-    group_id: str | None = None
-    types: tuple[str, ...] = ()
-    type_filters: tuple[str, ...] = ()
-
-    def path(self) -> str:
-        """Return the kick-off path under the base URL."""
-        if self.level == "system":
-            return "$export"
-        if self.level == "patient":
-            return "Patient/$export"
-        if self.group_id is None:
-            raise ValueError("a Group export needs the Group id")
-        return f"Group/{check_id(self.group_id)}/$export"
-
-    def params(self) -> list[tuple[str, str]]:
-        """Return the kick-off query parameters."""
-        out = [("_outputFormat", NDJSON)]
-        if self.types:
-            out.append(("_type", ",".join(self.types)))
-        out.extend(("_typeFilter", f) for f in self.type_filters)
-        return out
-
-
-@dataclass(frozen=True)
-class ManifestFile:
-    """One file of the manifest: its resource type, URL and count (if given)."""
-
-    type: str
-    url: str
-    count: int | None = None
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """A complete export's manifest."""
-
-    transaction_time: str
-    requires_access_token: bool
-    output: tuple[ManifestFile, ...]
-    errors: tuple[ManifestFile, ...]
-    raw: dict[str, Any] = field(repr=False, default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One status poll: what the server said (``X-Progress``) and the wait chosen."""
-
-    polls: int
-    progress: str | None
-    wait: float
 
 
 class BulkExportClient:
@@ -283,8 +229,8 @@ class BulkExportClient:
             raise FhirInvalidResponseError(
                 "export manifest: no output list", url=strip_query(status_url)
             )
-        output = tuple(f for p in pages for f in _files(p.get("output"), status_url))
-        errors = tuple(f for p in pages for f in _files(p.get("error"), status_url))
+        output = tuple(f for p in pages for f in manifest_files(p.get("output"), status_url))
+        errors = tuple(f for p in pages for f in manifest_files(p.get("error"), status_url))
         return Manifest(
             transaction_time=str(head.get("transactionTime", "")),
             requires_access_token=head.get("requiresAccessToken") is not False,
@@ -391,26 +337,3 @@ def _next_link(page: Any) -> str | None:
         ):
             return str(link["url"])
     return None
-
-
-def _files(items: Any, status_url: str) -> list[ManifestFile]:
-    out: list[ManifestFile] = []
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            raise FhirInvalidResponseError(
-                "export manifest: an entry is not an object", url=strip_query(status_url)
-            )
-        kind, url, count = item.get("type"), item.get("url"), item.get("count")
-        if not isinstance(kind, str) or not _TYPE.fullmatch(kind) or not isinstance(url, str):
-            raise FhirInvalidResponseError(
-                "export manifest: an entry has no type or URL", url=strip_query(status_url)
-            )
-        out.append(
-            ManifestFile(kind, urljoin(status_url, url), count if isinstance(count, int) else None)
-        )
-    return out
-
-
-def type_filter(resource_type: str, params: Sequence[tuple[str, str]]) -> str:
-    """Return one ``_typeFilter`` value: ``Type?name=value&...`` (values URL-encoded)."""
-    return f"{resource_type}?{urlencode(list(params))}"
