@@ -29,6 +29,7 @@ __all__ = [
     "NotServiceFilter",
     "configure_logging",
     "gunicorn_log_config",
+    "holding_lines",
     "install_request_logging",
     "starting_up",
 ]
@@ -84,11 +85,46 @@ class _StartupOnce(logging.Filter):
         return not repeat or record.levelno != logging.WARNING
 
 
+class _JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """The JSON handler on stderr; inside :func:`holding_lines` it keeps its lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        held: list[tuple[logging.Handler, logging.LogRecord]] | None = getattr(
+            _holding, "lines", None
+        )
+        if held is None:
+            super().emit(record)
+        else:
+            held.append((self, record))
+
+
+_holding = threading.local()
+
+
+@contextmanager
+def holding_lines(drop_on: type[BaseException]) -> Iterator[None]:
+    """Hold the JSON lines the service logs inside the block (this thread): write them
+    when the block ends, or drop them all when it raises ``drop_on`` (a bad setting: its
+    one line is then all the operator sees). Other exceptions write them, then propagate.
+    """
+    held: list[tuple[logging.Handler, logging.LogRecord]] = []
+    _holding.lines = held
+    try:
+        yield
+    except drop_on:
+        held.clear()
+        raise
+    finally:
+        _holding.lines = None
+        for handler, record in held:
+            handler.emit(record)
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send the service's logs to stderr as JSON lines (idempotent)."""
     root = logging.getLogger("service")
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _JsonLines(sys.stderr)
         handler.setFormatter(JsonFormatter())
         handler.addFilter(_StartupOnce())
         root.addHandler(handler)

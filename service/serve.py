@@ -27,9 +27,9 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from service.app import create_app
-from service.config import Settings, exit_on_setting_error, load_settings
+from service.config import SettingError, Settings, exit_on_setting_error, load_settings
 from service.metrics import multiprocess
-from service.observability import STARTUP_LOGGED_ENV, gunicorn_log_config
+from service.observability import STARTUP_LOGGED_ENV, gunicorn_log_config, holding_lines
 
 __all__ = ["APP_FACTORY", "default_workers", "gunicorn_settings", "serve"]
 
@@ -52,9 +52,16 @@ def check_configuration(settings: Settings | None = None) -> None:
         return  # already built by ``serve`` in this process
     multiprocess.prepare()  # before any metric is made: the workers inherit the folder
     chosen = settings if settings is not None else exit_on_setting_error(load_settings)
-    exit_on_setting_error(lambda: create_app(settings=chosen))
+    exit_on_setting_error(lambda: _build_once(chosen))
     # The workers inherit this: they do not repeat the start-up lines just written.
     os.environ[STARTUP_LOGGED_ENV] = "1"
+
+
+def _build_once(settings: Settings) -> None:
+    """Build the app; its start-up lines are written only once it is built, so a bad
+    setting found while building shows as its one line and nothing else."""
+    with holding_lines(drop_on=SettingError):
+        create_app(settings=settings)
 
 
 def gunicorn_settings(

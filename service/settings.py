@@ -89,13 +89,16 @@ def allowlist_from(config: Mapping[str, Any]) -> Allowlist:
     listed = text_setting(config, "FHIR_ALLOWLIST")
     base = text_setting(config, "FHIR_BASE_URL")
     entries = [e.strip() for e in listed.split(",") if e.strip()] if listed else []
+    # The error names the variable the bad URL was written in: with no allowlist set,
+    # that is the base URL (the allowlist's default), not NELM_CDS_FHIR_ALLOWLIST.
+    origin = "NELM_CDS_FHIR_ALLOWLIST"
     if not entries and base:
-        entries = [base]
+        entries, origin = [base], "NELM_CDS_FHIR_BASE_URL"
     allow_http = flag_setting(config, "FHIR_ALLOW_HTTP")
     try:
         return Allowlist(entries, allow_http=allow_http)
     except ValueError as exc:
-        raise SettingError(f"NELM_CDS_FHIR_ALLOWLIST: {exc}") from exc
+        raise SettingError(f"{origin}: {exc}") from exc
 
 
 def _auth(config: Mapping[str, Any], timeout: tuple[float, float]) -> Auth | None:

@@ -313,7 +313,10 @@ def cors(response: Response) -> Response:
     response.vary.add("Origin")
     origin = request.headers.get("Origin")
     allowed: frozenset[str] = current_app.extensions["nelm_cds_cors_origins"]
-    if origin is None or not (origin.lower() in allowed or "*" in allowed):
+    if origin is None:
+        return response
+    if not (origin.lower() in allowed or "*" in allowed):
+        _note_refused_origin(origin, allowed)
         return response
     response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
     response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
@@ -322,3 +325,26 @@ def cors(response: Response) -> Response:
         response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
         response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
     return response
+
+
+REFUSED_ORIGINS_NOTED = 100
+"""At most this many distinct refused origins are logged per process (then no more)."""
+
+
+def _note_refused_origin(origin: str, allowed: frozenset[str]) -> None:
+    """Log at info level, once per origin and process, that a browser page's origin is
+    not allowed: the browser then hides the answer (the CDS Hooks Sandbox shows "No
+    recommendations"), so this line is where an operator finds why. An origin is a
+    scheme, host and port, never patient data."""
+    noted: set[str] = current_app.extensions.setdefault("nelm_cds_cors_refused", set())
+    shown = origin[:200]
+    if shown in noted or len(noted) >= REFUSED_ORIGINS_NOTED:
+        return
+    noted.add(shown)
+    listed = ", ".join(sorted(allowed)) or "none"
+    log.info(
+        "CORS: origin %r is not in NELM_CDS_CDS_CORS_ORIGINS (%s): the browser will not "
+        "show the answer to a page there; add that origin exactly (scheme, host name, port)",
+        shown,
+        listed,
+    )

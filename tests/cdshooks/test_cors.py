@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from service.cdshooks.routes import cors_origins
+from service.cdshooks.routes import REFUSED_ORIGINS_NOTED, cors_origins
 from service.settings import SettingError
 from tests.cdshooks.conftest import FEEDBACK, SERVICE, AppFactory, Headers
 
@@ -111,3 +113,43 @@ def test_origins_are_normalised() -> None:
 def test_a_bad_origin_setting_fails_at_start_up_naming_it(make_app: AppFactory, value: str) -> None:
     with pytest.raises(SettingError, match="NELM_CDS_CDS_CORS_ORIGINS"):
         make_app(CDS_CORS_ORIGINS=value)
+
+
+def _cors_notes(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.getMessage().startswith("CORS: origin")]
+
+
+def test_a_refused_origin_is_named_in_the_log_once(
+    cors_client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page whose origin differs by host name (127.0.0.1 for localhost) only sees "No
+    recommendations" in the browser: the log says why, once per origin, at info level."""
+    caplog.set_level(logging.INFO, logger="service")
+    for _ in range(3):
+        preflight(cors_client, SERVICE, "http://127.0.0.1:3000")
+    cors_client.get("/cds-services", headers={"Origin": "http://127.0.0.1:3000"})
+    (record,) = _cors_notes(caplog)
+    assert record.levelno == logging.INFO
+    message = record.getMessage()
+    assert "'http://127.0.0.1:3000' is not in NELM_CDS_CDS_CORS_ORIGINS" in message
+    assert f"(http://localhost:3000, {EHR})" in message  # what is allowed, sorted
+    preflight(cors_client, SERVICE, "https://other.example")
+    assert len(_cors_notes(caplog)) == 2
+
+
+def test_an_allowed_origin_and_a_call_without_one_log_nothing_about_cors(
+    cors_client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="service")
+    preflight(cors_client, SERVICE, EHR)
+    cors_client.get("/cds-services")
+    assert _cors_notes(caplog) == []
+
+
+def test_refused_origins_noted_are_bounded(
+    cors_client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="service")
+    for n in range(REFUSED_ORIGINS_NOTED + 5):
+        preflight(cors_client, SERVICE, f"https://h{n}.example")
+    assert len(_cors_notes(caplog)) == REFUSED_ORIGINS_NOTED

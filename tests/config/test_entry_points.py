@@ -87,6 +87,30 @@ def test_serve_refuses_each_kind_of_bad_value_in_one_line(
     assert_one_line_exit_2(completed, variable)  # with --port, NELM_CDS_PORT is still checked
 
 
+# Settings checked while the app is built (after some start-up lines were logged): the
+# one line still stands alone, and a bad base URL is named as such (the allowlist's
+# default), not as NELM_CDS_FHIR_ALLOWLIST.
+BUILT = [
+    ("CDS_ISSUERS", "{bad"),
+    ("CDS_CORS_ORIGINS", "localhost:8000"),
+    ("PAGE_LINK_SECRET", "short"),
+    ("FHIR_BASE_URL", "notaurl"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value"), BUILT)
+def test_serve_refuses_a_setting_checked_while_building_the_app_in_one_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    completed = run_cli(tmp_path, ["serve", "--port", str(free_port())], **{variable: value})
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.splitlines() == [completed.stderr.strip()], completed.stderr
+    assert completed.stderr.startswith(f"error: NELM_CDS_{variable}")
+    if variable == "PAGE_LINK_SECRET":
+        assert value not in completed.stderr  # a secret is never echoed
+    assert completed.stdout == ""
+
+
 @pytest.mark.parametrize(
     ("variable", "value"), [("PORT", "abc"), ("WORKERS", "-2"), ("CDS_REQUIRE_JTI", "perhaps")]
 )

@@ -23,12 +23,52 @@ ROOT = Path(__file__).resolve().parents[2]
 README_FHIR = "http://127.0.0.1:8090/fhir"
 
 
-def readme_snippet() -> list[str]:
+def readme_blocks() -> list[list[str]]:
+    """The ``sh`` blocks of the section, in order."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("### Trying it against a FHIR server", 1)[1]
-    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
-    assert block is not None
-    return block.group(1).strip().splitlines()
+    section = text.split("### Trying it against a FHIR server", 1)[1].split("\n### ", 1)[0]
+    return [b.strip().splitlines() for b in re.findall(r"```sh\n(.*?)```", section, re.DOTALL)]
+
+
+def readme_snippet() -> list[str]:
+    """The block that seeds, starts the service and calls it."""
+    (block,) = [b for b in readme_blocks() if "python3 manage.py run" in b]
+    return block
+
+
+def test_the_readme_fhir_server_snippet_starts_a_fhir_server(tmp_path: Path) -> None:
+    """The "no FHIR server at hand" block, as written (the port swapped for a free one;
+    sekmet is installed with the test dependencies, so the pip line is checked, not run)."""
+    (block,) = [b for b in readme_blocks() if any("sekmet serve" in line for line in b)]
+    pip, *rest = block
+    assert pip == ".venv/bin/pip install 'sekmet-fhir==0.1.1'"
+    port = free_port()
+    script = "\n".join(rest).replace(":8090", f":{port}").replace("port: 8090", f"port: {port}")
+    script = script.replace(".venv/bin/sekmet", str(Path(sys.executable).with_name("sekmet")))
+    script = re.sub(r"&\s*#.*$", "", script, flags=re.MULTILINE)  # in the foreground here
+    process = subprocess.Popen(
+        ["bash", "-euc", script],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+        assert answer.status_code == 200
+        assert answer.json()["fhirVersion"].startswith("4.0")
+        assert (tmp_path / "fhir-data").is_dir()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
 
 
 def test_the_readme_fhir_snippet_works_as_written(fhir_server: FhirServer, tmp_path: Path) -> None:
