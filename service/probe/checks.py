@@ -254,7 +254,14 @@ def _patient_filter(
         )
         return check, typed, f"Patient/{patient}"
     foreign = [r for r in plain if not _is_subject(r, patient)]
-    if foreign:
+    if not typed:
+        check = Check(
+            name,
+            "warning",
+            f"no {resource_type}s for the patient searched, by either form: the patient "
+            "filter could not be checked (probe with --patient naming one who has some)",
+        )
+    elif foreign:
         check = Check(
             name,
             "fail",

@@ -22,7 +22,7 @@ from service.probe.draft import draft_site_codes
 from service.probe.inventory import unmapped_codes
 from service.probe.render import render_html, render_text
 from service.probe.report import build_report
-from service.probe.sampling import Sample, fetch_records, find_patients
+from service.probe.sampling import Sample, fetch_records, find_patients, richest_record
 from service.probe.usable import survey
 from service.probe.writecheck import write_check
 
@@ -115,7 +115,7 @@ def _probe(args: argparse.Namespace, out: TextIO) -> int:
         records = fetch_records(client, sample)
         readable = [p for p in sample.patients if p in records]
         searches = (
-            search_checks(client, readable[0], terminology)
+            search_checks(client, richest_record(records, readable), terminology)
             if readable
             else [Check("searches", "skipped", "no sampled patient to search for")]
         )

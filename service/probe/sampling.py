@@ -24,7 +24,7 @@ from service.mappers.codes import Terminology
 from service.probe.inventory import is_read
 from service.probe.suggest import suggest
 
-__all__ = ["Sample", "fetch_records", "find_patients"]
+__all__ = ["Sample", "fetch_records", "find_patients", "richest_record"]
 
 PAGE_SIZE = 200
 
@@ -104,3 +104,16 @@ def fetch_records(client: FhirClient, sample: Sample) -> dict[str, list[dict[str
             continue
         records[patient] = resources
     return records
+
+
+def richest_record(records: dict[str, list[dict[str, Any]]], patients: list[str]) -> str:
+    """Return the patient (of ``patients``, all in ``records``) whose record holds the
+    most of Observation, Condition and Procedure, then the most resources; the first on a
+    tie. The search checks use this patient: a check on a type the patient has none of
+    proves nothing (both forms of ``patient=`` find nothing)."""
+
+    def richness(patient: str) -> tuple[int, int]:
+        kinds = {r.get("resourceType") for r in records[patient]}
+        return len(kinds & {"Observation", "Condition", "Procedure"}), len(records[patient])
+
+    return max(patients, key=richness)  # max keeps the first of equals

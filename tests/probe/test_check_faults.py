@@ -35,8 +35,19 @@ def _observation(number: int, patient: str, code: str) -> dict[str, Any]:
     }
 
 
+def _record(kind: str, patient: str) -> dict[str, Any]:
+    return {
+        "resourceType": kind,
+        "id": f"{patient}-{kind.lower()}",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "1"}]},
+        "subject": {"reference": f"Patient/{patient}"},
+    }
+
+
 DATA = [_observation(n, "p1", "29593-1" if n % 2 else "777-3") for n in range(6)] + [
-    _observation(9, "p2", "777-3")
+    _observation(9, "p2", "777-3"),
+    _record("Condition", "p1"),
+    _record("Procedure", "p1"),
 ]
 
 
@@ -70,7 +81,9 @@ class FakeServer:
         parts = urlsplit(request.url)
         params = parse_qsl(parts.query)
         kind = parts.path.rsplit("/", 1)[-1]
-        found = [r for r in DATA if r["resourceType"] == kind and self._matches(r, params)]
+        left_out = "p1-procedure" if self.fault == "no_procedures" else None
+        data = [r for r in DATA if r["id"] != left_out]
+        found = [r for r in data if r["resourceType"] == kind and self._matches(r, params)]
         count = int(dict(params).get("_count", "200"))
         offset = int(dict(params).get("_offset", "0"))
         page = found[offset : offset + count]
@@ -136,3 +149,13 @@ def test_a_server_ignoring_the_patient_filter_fails(checks_for: Any) -> None:
     status, detail = checks_for("ignore_patient")["Observation?patient="]
     assert status == "fail"
     assert "belong to other patients" in detail
+
+
+def test_a_type_the_patient_has_none_of_is_not_called_ok(checks_for: Any) -> None:
+    """Both forms of patient= finding nothing prove nothing (Medplum's in-memory server
+    answered 0 and 0 for a patient without Procedures, and the probe said "ok")."""
+    checks = checks_for("no_procedures")
+    status, detail = checks["Procedure?patient="]
+    assert status == "warning"
+    assert "could not be checked" in detail
+    assert checks["Condition?patient="][0] == "ok"
