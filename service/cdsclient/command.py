@@ -199,6 +199,10 @@ def _prefetch(
         raise CallFailedError(f"prefetch failed: {exc}") from exc
     counts = ", ".join(f"{key} {_count(value)}" for key, value in prefetch.items())
     print(f"prefetch from {where}: {counts}", file=log)
+    if "patient" in prefetch and prefetch["patient"] is None:
+        # Otherwise a mistyped id looks like a correct answer with nothing to say.
+        hint = " (GET /api/patients lists them)" if not args.fhir_server else ""
+        print(f"note: no Patient/{context.get('patientId')} in {where}{hint}", file=log)
     return prefetch
 
 
@@ -217,7 +221,7 @@ def _call(args: argparse.Namespace, out: TextIO, log: TextIO) -> int:
     print(f"calling {session.base} as {who} (kid {key.kid}, {key.alg})", file=log)
     cors_problem = _check_origin(session, args.origin) if args.origin else None
     if args.origin:
-        print(f"CORS: {cors_problem or f'a browser page at {args.origin} may call'}", file=log)
+        print(cors_problem or f"CORS: a browser page at {args.origin} may call", file=log)
     answer = session.send("GET", "/cds-services")
     if answer.status != 200:
         raise session.refused(answer)

@@ -70,6 +70,15 @@ def test_a_patient_without_liver_metastasis_gets_no_card(serve: Serve, instance:
     assert "patient nobody" not in outcome.err
     assert "0 cards" in outcome.out
     assert "no card" in outcome.out
+    # a mistyped id must not look like a correct answer with nothing to say
+    assert "note: no Patient/nobody in the embedded demo patients" in outcome.out
+
+
+def test_a_demo_patient_gets_no_missing_patient_note(serve: Serve, instance: Path) -> None:
+    with serve() as url:
+        outcome = run_cds_call("--service", url, "--instance-path", str(instance))
+    assert outcome.status == 0, outcome.err
+    assert "note: no Patient/" not in outcome.out
 
 
 def test_another_host_name_is_diagnosed_as_the_audience(serve: Serve, instance: Path) -> None:
@@ -216,6 +225,8 @@ def test_a_browser_origin_is_checked_against_the_cors_setting(serve: Serve, inst
     assert "CORS: a browser page at http://127.0.0.1:3000 may call" in allowed.out
     assert refused.status == 1
     assert "[WARNING]" in refused.out  # the call itself still works: the CLI is no browser
+    assert "CORS: CORS" not in refused.out
+    assert "\nCORS origin: a browser page at http://localhost:3000 would be refused" in refused.out
     assert "error: CORS origin: a browser page at http://localhost:3000 would be refused" in (
         refused.err
     )
