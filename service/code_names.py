@@ -15,25 +15,32 @@ from typing import Any
 
 from service.mappers import PatientRecord
 
-__all__ = ["code_names", "name_codes"]
+__all__ = ["code_names", "concept_display", "name_codes"]
 
 _CODED = ("Condition", "Procedure")
 
 
-def _same_code(a: object, b: str) -> bool:
-    return isinstance(a, str) and a.replace(".", "").casefold() == b.replace(".", "").casefold()
+def _same_code(a: object, b: object) -> bool:
+    """Whether two codes are the same, ignoring case and the dot (``C7B.02`` = ``c7b02``)."""
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    return a.replace(".", "").casefold() == b.replace(".", "").casefold()
 
 
-def _display(concept: object, code: str) -> str | None:
-    """Return the display of the coding with ``code``, else the concept's text."""
+def concept_display(concept: object, code: object = None, *, strict: bool = False) -> str | None:
+    """Return the display of ``concept``'s coding with ``code``, else its text.
+
+    Without ``code`` any coding's display will do; with one, a concept none of whose
+    codings has that code falls back to any coding's display unless ``strict``.
+    """
     if not isinstance(concept, Mapping):
         return None
-    codings = concept.get("coding")
-    for coding in codings if isinstance(codings, list) else ():
-        if isinstance(coding, Mapping) and _same_code(coding.get("code"), code):
-            display = coding.get("display")
-            if isinstance(display, str) and display.strip():
-                return display.strip()
+    codings = [c for c in concept.get("coding") or () if isinstance(c, Mapping)]
+    matching = [c for c in codings if code is None or _same_code(c.get("code"), code)]
+    for coding in matching if strict else (matching or codings):
+        display = coding.get("display")
+        if isinstance(display, str) and display.strip():
+            return display.strip()
     text = concept.get("text")
     return text.strip() if isinstance(text, str) and text.strip() else None
 
@@ -54,7 +61,7 @@ def code_names(result: Mapping[str, Any], record: PatientRecord | None) -> dict[
                 resource = resources.get(str(item.get("reference")))
                 if not isinstance(resource, Mapping) or resource.get("resourceType") not in _CODED:
                     continue
-                display = _display(resource.get("code"), code)
+                display = concept_display(resource.get("code"), code, strict=True)
                 if display is not None and display.casefold() != code.casefold():
                     names[code] = display
     return names

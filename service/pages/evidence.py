@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from service.code_names import concept_display
 from service.mappers import PatientRecord
 from service.mappers.reading import Entry
 
@@ -120,31 +121,6 @@ def _day(date: object) -> str | None:
     return match.group(0) if match else None
 
 
-def _codings(concept: object) -> list[Mapping[str, Any]]:
-    if not isinstance(concept, Mapping):
-        return []
-    return [c for c in concept.get("coding") or () if isinstance(c, Mapping)]
-
-
-def _same_code(a: object, b: object) -> bool:
-    if not isinstance(a, str) or not isinstance(b, str):
-        return False
-    return a.replace(".", "").casefold() == b.replace(".", "").casefold()
-
-
-def _concept_text(concept: object, code: object = None) -> str | None:
-    """Return the display of the coding with ``code`` (any coding's when ``None``), else
-    the concept's text."""
-    codings = _codings(concept)
-    matching = [c for c in codings if code is None or _same_code(c.get("code"), code)]
-    for coding in matching or codings:
-        display = coding.get("display")
-        if isinstance(display, str) and display.strip():
-            return display.strip()
-    text = concept.get("text") if isinstance(concept, Mapping) else None
-    return text.strip() if isinstance(text, str) and text.strip() else None
-
-
 def _plain(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -189,14 +165,14 @@ class EvidenceReader:
         kind = resource.get("resourceType")
         value, unit = item.get("value"), item.get("unit")
         if kind in ("Condition", "Procedure") or (not resource and value is not None):
-            name = _concept_text(resource.get("code"), value) or self._labels.get(
+            name = concept_display(resource.get("code"), value) or self._labels.get(
                 str(item.get("reference"))
             )
             shown = f"{name} ({value})" if name and value is not None else name or _text(value)
             return shown, None
         if kind == "Patient":
             return "Age", None if value is None else f"{value} {clinical_unit(unit)}".strip()
-        what = _concept_text(resource.get("code")) if kind == "Observation" else None
+        what = concept_display(resource.get("code")) if kind == "Observation" else None
         return what, self._value(resource, value, unit)
 
     @staticmethod
@@ -205,7 +181,7 @@ class EvidenceReader:
             return None
         if unit is None or unit == "":
             concept = resource.get("valueCodeableConcept")
-            return _concept_text(concept) if isinstance(concept, Mapping) else _plain(value)
+            return concept_display(concept) if isinstance(concept, Mapping) else _plain(value)
         normal_unit = clinical_unit(unit)
         normalised = f"{format_value(value, normal_unit)} {normal_unit}"
         quantity = resource.get("valueQuantity")
