@@ -67,16 +67,9 @@ class _GuardedHTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    """An HTTPS connection that the exchange's deadline guard can cut."""
-
-    def connect(self) -> None:
-        _attach(self)
-        super().connect()
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self)
-        super().request(*args, **kwargs)
+class _GuardedHTTPSConnection(_GuardedHTTPConnection, HTTPSConnection):
+    """An HTTPS connection that the exchange's deadline guard can cut (the guard of
+    :class:`_GuardedHTTPConnection`, then TLS)."""
 
 
 def _attach(connection: HTTPConnection) -> None:
