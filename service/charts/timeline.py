@@ -129,6 +129,21 @@ class _Canvas:
     def text(self, content: str, x: float, y: float, **attrs: str) -> None:
         self.add(None, "text", x=_number(x), y=_number(y), **attrs).text = content
 
+    def line(
+        self, x1: float, x2: float, y1: float, y2: float, stroke: str, width: str, **attrs: str
+    ) -> None:
+        self.add(
+            None,
+            "line",
+            x1=_number(x1),
+            x2=_number(x2),
+            y1=_number(y1),
+            y2=_number(y2),
+            stroke=stroke,
+            **{"stroke-width": width},
+            **attrs,
+        )
+
     def draw(self) -> str:
         self._windows()
         self._axes()
@@ -159,57 +174,21 @@ class _Canvas:
             ticks = [(t, _number(t)) for t in _nice_ticks(self.low, self.high) if t <= self.high]
         for value, label in ticks:
             y = self.y(value)
-            self.add(
-                None,
-                "line",
-                x1=_number(self.left),
-                x2=_number(WIDTH - RIGHT),
-                y1=_number(y),
-                y2=_number(y),
-                stroke=GRID,
-                **{"stroke-width": "0.6"},
-            )
+            self.line(self.left, WIDTH - RIGHT, y, y, GRID, "0.6")
             self.text(label, self.left - 4, y + 3, **{"text-anchor": "end"})
         if self.chart.unit and not self.chart.categories:
             self.text(self.chart.unit, 2, TOP - 5)
-        self.add(
-            None,
-            "line",
-            x1=_number(self.left),
-            x2=_number(WIDTH - RIGHT),
-            y1=_number(bottom),
-            y2=_number(bottom),
-            stroke="#888888",
-            **{"stroke-width": "0.8"},
-        )
+        self.line(self.left, WIDTH - RIGHT, bottom, bottom, "#888888", "0.8")
         span = (self.end - self.start).days
         for day in _month_ticks(self.start, self.end):
             x = self.x(day)
-            self.add(
-                None,
-                "line",
-                x1=_number(x),
-                x2=_number(x),
-                y1=_number(bottom),
-                y2=_number(bottom + 3),
-                stroke="#888888",
-                **{"stroke-width": "0.8"},
-            )
+            self.line(x, x, bottom, bottom + 3, "#888888", "0.8")
             self.text(_tick_label(day, span), x, bottom + 14, **{"text-anchor": "middle"})
 
     def _thresholds(self) -> None:
         for threshold in self.chart.thresholds:
             y = self.y(threshold.value)
-            self.add(
-                None,
-                "line",
-                x1=_number(self.left),
-                x2=_number(WIDTH - RIGHT),
-                y1=_number(y),
-                y2=_number(y),
-                stroke=LIMIT,
-                **{"stroke-width": "1", "stroke-dasharray": "4 3"},
-            )
+            self.line(self.left, WIDTH - RIGHT, y, y, LIMIT, "1", **{"stroke-dasharray": "4 3"})
             self.text(threshold.label, self.left + 3, y - 3, fill=LIMIT)
 
     def _points(self) -> None:
