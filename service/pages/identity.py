@@ -22,6 +22,8 @@ from datetime import date
 from typing import Any
 
 from service.criteria.values import DateFormatError, parse_fhir_date, whole_years_between
+from service.mappers.patient import read_deceased
+from service.mappers.reading import Entry
 
 __all__ = ["MR_TYPE_SYSTEM", "PatientIdentity", "patient_identity"]
 
@@ -96,16 +98,15 @@ def _birth_and_age(patient: Mapping[str, Any], at: date) -> tuple[str, str]:
 
 
 def _deceased(patient: Mapping[str, Any], at: date) -> str | None:
-    if patient.get("deceasedBoolean") is True:
-        return "Deceased"
-    text = _text(patient.get("deceasedDateTime"))
-    if text is None:
+    """Say the deceased fact of the evaluation's rule (:func:`read_deceased`, criteria.md
+    §7), so the header and the suppressed card never disagree."""
+    fact = read_deceased(Entry(dict(patient), "Patient/identity"), at, [])  # warned elsewhere
+    if fact is None:
         return None
-    try:
-        span = parse_fhir_date(text)
-    except DateFormatError:
-        return f"Deceased ({text})"
-    return f"Deceased {span.label}" if span.earliest <= at else None
+    if fact.date is not None:
+        return f"Deceased {fact.date.label}"
+    text = _text(patient.get("deceasedDateTime"))
+    return "Deceased" if text is None else f"Deceased ({text})"
 
 
 def patient_identity(patient: Mapping[str, Any], at: date) -> PatientIdentity:

@@ -111,6 +111,9 @@ def test_a_record_number_is_taken_only_from_an_mr_identifier() -> None:
         ({"deceasedDateTime": "2026-10-01"}, "Deceased 2026-10-01"),
         ({"deceasedDateTime": "2027-01-01"}, None),
         ({"deceasedBoolean": False}, None),
+        # as the evaluation reads it (card suppressed): recorded as dead, date unreadable
+        ({"deceasedDateTime": 20261001}, "Deceased"),
+        ({"deceasedDateTime": "first of October"}, "Deceased (first of October)"),
     ],
 )
 def test_a_death_on_or_before_the_evaluation_date_is_shown(
