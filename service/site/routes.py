@@ -11,6 +11,7 @@ which Swagger UI's rendering sets on elements. Its assets come from the
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 from importlib import resources
 from pathlib import Path
@@ -56,7 +57,9 @@ def _swagger_dist() -> Path:
     return Path(flask_swagger_ui.__file__).parent / "dist"
 
 
+@functools.cache
 def _openapi_text() -> str:
+    """The shipped document, read once per process (it changes only with the code)."""
     return resources.files("service").joinpath("data/openapi.yaml").read_text("utf-8")
 
 
