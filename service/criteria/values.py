@@ -77,13 +77,13 @@ def parse_fhir_date(text: str) -> DateSpan:
     if match["month"] is None:
         return DateSpan(date(year, 1, 1), date(year, 12, 31), text)
     month = int(match["month"])
-    last_day = calendar.monthrange(year, month)[1]
     if match["day"] is None:
+        last_day = calendar.monthrange(year, month)[1]
         return DateSpan(date(year, month, 1), date(year, month, last_day), text)
-    day = int(match["day"])
-    if day > last_day:
-        raise DateFormatError(f"'{text}' is not a real calendar day")
-    exact = date(year, month, day)
+    try:
+        exact = date(year, month, int(match["day"]))
+    except ValueError as exc:  # the pattern allows 31 in any month
+        raise DateFormatError(f"'{text}' is not a real calendar day") from exc
     return DateSpan(exact, exact, text)
 
 

@@ -201,18 +201,22 @@ class Terminology:
                 index.setdefault(exact, rank)
         return index
 
+    @cached_property
+    def _observation_names(self) -> tuple[str, ...]:
+        return tuple(self.observations)
+
     def observation_input(self, code: Any) -> tuple[str, Code] | None:
         """Return (input name, matching coding) for an Observation.code, if any: the first
         input (in the order of ``observations``) that any coding matches."""
-        codes = list(codings_of(code))
+        codes = codings_of(code)
         index = self._observation_index
         if index is not None:  # one dict lookup per coding instead of a scan of every set
-            hits = [(rank, position) for position, c in enumerate(codes)
-                    if (rank := index.get(c)) is not None]  # fmt: skip
-            if not hits:
-                return None
-            rank, position = min(hits)
-            return list(self.observations)[rank], codes[position]
+            best: tuple[int, Code] | None = None
+            for coding in codes:
+                rank = index.get(coding)
+                if rank is not None and (best is None or rank < best[0]):
+                    best = (rank, coding)
+            return None if best is None else (self._observation_names[best[0]], best[1])
         for name, code_set in self.observations.items():
             hit = code_set.match(codes)
             if hit is not None:
@@ -221,7 +225,7 @@ class Terminology:
 
     def condition_categories(self, code: Any) -> dict[str, Code]:
         """Return every category an Condition.code falls in, with the coding matched."""
-        codes = list(codings_of(code))
+        codes = codings_of(code)
         found = {name: hit for name, cs in self.conditions.items() if (hit := cs.match(codes))}
         site = self.primary_site(codes)
         if site is not None:
@@ -238,7 +242,7 @@ class Terminology:
 
     def procedure_categories(self, code: Any) -> dict[str, Code]:
         """Return every category a Procedure.code falls in, with the coding matched."""
-        codes = list(codings_of(code))
+        codes = codings_of(code)
         return {name: hit for name, cs in self.procedures.items() if (hit := cs.match(codes))}
 
     @staticmethod

@@ -8,8 +8,9 @@ be screened before the few that decide anything are fully validated.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from service.criteria.values import DateFormatError, DateSpan, parse_fhir_date
@@ -71,23 +72,25 @@ class Entry:
     resource: dict[str, Any]
     reference: str
     full_url: str | None = None
+    resource_type: str = field(init=False, repr=False, compare=False)
+    """The resource's type (``Observation``), read once: the mappers ask for it on every
+    resource several times."""
 
-    @property
-    def resource_type(self) -> str:
-        """Return the resource's type (``Observation``)."""
-        return str(self.resource.get("resourceType"))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resource_type", str(self.resource.get("resourceType")))
 
     @property
     def id(self) -> str:
         """Return the id part of the reference."""
         return self.reference.split("/", 1)[1]
 
+    @cached_property
+    def _aliases(self) -> frozenset[str]:
+        return frozenset((self.reference, self.full_url) if self.full_url else (self.reference,))
+
     def aliases(self) -> frozenset[str]:
         """Return the strings another resource may use to reference this one."""
-        names = {self.reference}
-        if self.full_url:
-            names.add(self.full_url)
-        return frozenset(names)
+        return self._aliases
 
 
 def is_fhir_id(value: object) -> bool:

@@ -9,7 +9,7 @@ so every comparison stays an exact one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -46,9 +46,15 @@ OID_SYSTEMS: Mapping[str, str] = MappingProxyType(
 """The OID form of each system → its canonical URI (terminology.md, v1.1)."""
 
 
+_RECODED = frozenset({*OID_SYSTEMS, ICD10CM})
+"""Systems whose codings :func:`canonical` changes; every other pair is canonical as sent."""
+
+
 def canonical(system: str, code: str) -> Code:
     """Return the canonical (system, code): OID systems by their URI, ICD-10-CM codes in
     upper case with the dot after the category (``c7b02`` → ``C7B.02``)."""
+    if system not in _RECODED:
+        return system, code
     system = OID_SYSTEMS.get(system, system)
     if system == ICD10CM:
         code = code.upper()
@@ -57,19 +63,21 @@ def canonical(system: str, code: str) -> Code:
     return system, code
 
 
-def codings_of(concept: Any) -> Iterator[Code]:
-    """Yield the canonical (system, code) of every well-formed coding of a
+def codings_of(concept: Any) -> list[Code]:
+    """Return the canonical (system, code) of every well-formed coding of a
     CodeableConcept dict; malformed codings are skipped (the caller may report them)."""
-    if not isinstance(concept, dict):
-        return
+    if type(concept) is not dict:
+        return []
     codings = concept.get("coding")
-    if not isinstance(codings, list):
-        return
+    if type(codings) is not list:
+        return []
+    found: list[Code] = []
     for coding in codings:
-        if isinstance(coding, dict):
+        if type(coding) is dict:
             system, code = coding.get("system"), coding.get("code")
-            if isinstance(system, str) and isinstance(code, str):
-                yield canonical(system, code)
+            if type(system) is str and type(code) is str:
+                found.append((system, code) if system not in _RECODED else canonical(system, code))
+    return found
 
 
 def code_problem(concept: Any) -> str | None:

@@ -1,0 +1,249 @@
+"""Check a resource against the FHIR R4 structure: element names, JSON types, formats.
+
+This is the validation behind every value a decision uses (criteria.md §7: a resource
+that is not valid FHIR R4 is skipped and reported). It walks the resource once
+against element tables generated from the fhir.resources R4B models
+(:mod:`service.mappers.r4_structure`) and checks, as the FHIR JSON format says:
+
+- every element is one the type defines (an unknown name, a typo of ``valueQuantity``
+  included, makes the resource unreadable), and ``_name`` primitive extensions;
+- repeating elements are lists and single ones are not; no ``null`` outside the lists
+  that pair primitives with their ``_name`` extensions;
+- primitives have their JSON type (a string is not a number, ``"true"`` is not a
+  boolean) and the R4 format (code, id, uri, date, dateTime, instant, time, decimal,
+  integer ranges, ...), dates on the calendar;
+- required elements are present (the R4 1..1 ``subject`` of a Condition or Procedure
+  excepted: criteria.md §7 attributes a subject-less resource of a one-Patient Bundle to
+  that Patient), and at most one of a choice (``value[x]``) appears.
+
+It is stricter than fhir.resources, which coerces ``"1"`` to an integer and ``"true"``
+to a boolean and lets a code outside its value set through (the readers check the codes
+they read). One thing is checked less: a ``contained`` resource must be an object with
+a ``resourceType``, but its content is not walked, because no decision ever uses a
+value from a contained resource (criteria.md §7, v1.1: such a value is a warning).
+``tests/unit/mappers/test_structure.py`` holds both differences to fhir.resources.
+
+Cost: one dict lookup and one type check per element (some 40 times less than building
+the pydantic models, and nothing to import), so the resources that decide something
+can all be checked on every evaluation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from service.mappers.errors import UnreadableError
+from service.mappers.json_text import HostileNumber
+from service.mappers.r4_structure import ELEMENTS
+
+__all__ = ["ElementLimitError", "check_structure"]
+
+_Spec = tuple[str, bool, bool, str]
+
+_YEAR = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
+_MONTH_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])"
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+_ZONE = r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+_DATE = re.compile(rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?")
+_DATE_TIME = re.compile(
+    rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T{_TIME}{_ZONE})?)?)?"
+)
+_INSTANT = re.compile(rf"{_YEAR}-{_MONTH_DAY}T{_TIME}{_ZONE}")
+_TIME_OF_DAY = re.compile(_TIME)
+_STRING = re.compile(r"[ \r\n\t\S]+")
+_CODE = re.compile(r"[^\s]+(\s[^\s]+)*")
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_URI = re.compile(r"\S*")
+_OID = re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+")
+_UUID = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_BASE64 = re.compile(r"(\s*([0-9a-zA-Z+/=]){4}\s*)+")
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+class ElementLimitError(UnreadableError):
+    """The resource holds more elements than the caller allowed (the walk stopped there)."""
+
+
+def _on_calendar(text: str) -> bool:
+    """Say whether a full date at the start of ``text`` exists (no 30 February)."""
+    if len(text) < 10:
+        return True
+    try:
+        date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _matches(pattern: re.Pattern[str]) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
+def _dated(pattern: re.Pattern[str]) -> Callable[[Any], bool]:
+    return lambda value: (
+        isinstance(value, str) and pattern.fullmatch(value) is not None and _on_calendar(value)
+    )
+
+
+def _integer(low: int) -> Callable[[Any], bool]:
+    # A number no laboratory can report is the value readers' business (uninterpretable,
+    # criteria.md §7), not a structural fault that would skip the whole resource.
+    return lambda value: (
+        isinstance(value, HostileNumber) or (type(value) is int and low <= value <= _INT32[1])
+    )
+
+
+def _decimal(value: Any) -> bool:
+    if isinstance(value, HostileNumber) or type(value) is int:
+        return True
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    return isinstance(value, float) and math.isfinite(value)
+
+
+_PRIMITIVES: dict[str, Callable[[Any], bool]] = {
+    "string": _matches(_STRING),
+    "markdown": _matches(_STRING),
+    "xhtml": _matches(_STRING),
+    "code": _matches(_CODE),
+    "id": _matches(_ID),
+    "uri": _matches(_URI),
+    "url": _matches(_URI),
+    "canonical": _matches(_URI),
+    "oid": _matches(_OID),
+    "uuid": _matches(_UUID),
+    "base64Binary": _matches(_BASE64),
+    "date": _dated(_DATE),
+    "dateTime": _dated(_DATE_TIME),
+    "instant": _dated(_INSTANT),
+    "time": _matches(_TIME_OF_DAY),
+    "boolean": lambda value: value is True or value is False,
+    "integer": _integer(_INT32[0]),
+    "integer64": _integer(-(2**63)),
+    "unsignedInt": _integer(0),
+    "positiveInt": _integer(1),
+    "decimal": _decimal,
+}
+
+_NOT_REQUIRED_HERE = frozenset({("Condition", "subject"), ("Procedure", "subject")})
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    type_name: tuple(
+        name
+        for name, spec in table.items()
+        if spec[2] and (type_name, name) not in _NOT_REQUIRED_HERE
+    )
+    for type_name, table in ELEMENTS.items()
+}
+
+
+class _InvalidError(Exception):
+    """What is wrong, and the path to it, built innermost first as it propagates (so
+    valid elements, nearly all of them, cost no path strings)."""
+
+    def __init__(self, reason: str, name: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path: list[str] = [] if name is None else [name]
+
+
+def _check_value(value: Any, type_name: str, left: list[int]) -> None:
+    check = _PRIMITIVES.get(type_name)
+    if check is not None:
+        if not check(value):
+            raise _InvalidError(f"not a valid {type_name}")
+    elif type_name == "Resource":
+        if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+            raise _InvalidError("not a resource")
+    else:
+        _check_object(value, type_name, left)
+
+
+def _check_list(value: Any, type_name: str, left: list[int]) -> None:
+    if not isinstance(value, list):
+        raise _InvalidError("not a list")
+    left[0] -= len(value)
+    if left[0] < 0:
+        raise ElementLimitError
+    # Lists of primitives line up with their ``_name`` lists, in which either side may
+    # hold null where the other holds the item (FHIR JSON "Representations").
+    nullable = type_name in _PRIMITIVES or type_name == "Element"
+    for index, item in enumerate(value):
+        if item is None and nullable:
+            continue
+        try:
+            _check_value(item, type_name, left)
+        except _InvalidError as exc:
+            exc.path.append(f"[{index}]")
+            raise
+
+
+def _check_element(value: Any, spec: _Spec, left: list[int]) -> None:
+    if value is None:
+        raise _InvalidError("null is not a value")
+    if spec[1]:
+        _check_list(value, spec[0], left)
+    elif isinstance(value, list):
+        raise _InvalidError("a list where one value is expected")
+    else:
+        _check_value(value, spec[0], left)
+
+
+def _check_object(node: Any, type_name: str, left: list[int], top: bool = False) -> None:
+    if not isinstance(node, dict):
+        raise _InvalidError("not an object")
+    left[0] -= len(node)
+    if left[0] < 0:
+        raise ElementLimitError
+    table = ELEMENTS[type_name]
+    choices: set[str] | None = None
+    for name, value in node.items():
+        spec = table.get(name)
+        if spec is None:
+            if top and name == "resourceType":
+                continue
+            raise _InvalidError("unknown element", name)
+        try:
+            if spec[3]:
+                choices = choices if choices is not None else set()
+                if spec[3] in choices:
+                    raise _InvalidError(f"more than one {spec[3]}[x]")
+                choices.add(spec[3])
+            _check_element(value, spec, left)
+        except _InvalidError as exc:
+            exc.path.append(name)
+            raise
+    for name in _REQUIRED[type_name]:
+        if name not in node and f"_{name}" not in node:
+            raise _InvalidError("required element missing", name)
+
+
+def check_structure(resource: dict[str, Any], resource_type: str, left: list[int]) -> None:
+    """Raise :class:`UnreadableError` naming the first element of ``resource`` that is not
+    valid FHIR R4 ``resource_type`` (the element path and what is wrong, never its value,
+    so the message can be shown and logged); return quietly when it is valid.
+
+    ``left[0]`` is how many elements (values, objects, list items) the walk may visit; it
+    is decreased by those visited, and past zero the walk stops with
+    :class:`ElementLimitError`, so a hostile resource costs no more than the allowance.
+    ``resource_type`` must be one of the resource types of
+    :data:`~service.mappers.r4_structure.ELEMENTS` (Patient, Observation, Condition,
+    Procedure).
+    """
+    try:
+        if resource.get("resourceType") != resource_type:
+            raise _InvalidError(f"not {resource_type}")
+        left[0] -= 1
+        _check_object(resource, resource_type, left, top=True)
+    except _InvalidError as exc:
+        path = "".join(
+            part if part.startswith("[") or index == 0 else f".{part}"
+            for index, part in enumerate(reversed(exc.path))
+        )
+        raise UnreadableError(f"not valid FHIR R4: {path or 'resource'}: {exc.reason}") from None
+    except RecursionError:
+        raise UnreadableError("not valid FHIR R4: resource: nested too deeply") from None
