@@ -136,6 +136,8 @@ class Interval:
 
     def scaled(self, factor: Decimal, divide: bool = False) -> Interval:
         """Return the interval multiplied (or divided) by a positive factor."""
+        if factor == 1:
+            return self
 
         def apply(bound: Decimal | None) -> Decimal | None:
             if bound is None:

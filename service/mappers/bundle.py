@@ -52,6 +52,15 @@ def _bundle_entries(bundle: Any) -> tuple[list[Entry], list[Warning]]:
     entries: list[Entry] = []
     warnings: list[Warning] = []
     for index, raw in enumerate(raw_entries):
+        if type(raw) is dict and "response" not in raw and "search" not in raw:
+            # The common entry (a collection's, or a search's without a mode): a resource
+            # with a type that is not an OperationOutcome; everything else, below.
+            resource = raw.get("resource")
+            if type(resource) is dict:
+                kind = resource.get("resourceType")
+                if type(kind) is str and kind != "OperationOutcome":
+                    entries.append(make_entry(resource, raw.get("fullUrl"), index))
+                    continue
         resource = raw.get("resource") if isinstance(raw, dict) else None
         response = raw.get("response") if isinstance(raw, dict) else None
         if isinstance(response, dict) and "outcome" in response:
@@ -156,9 +165,16 @@ def record_from_resources(
     kept: list[Entry] = []
     others: list[Entry] = []
     notes = list(warnings)
+    own = patient.aliases() | {f"Patient/{patient.id}"}
     for entry in resources:
         if entry.resource_type == "Patient":
             continue
+        subject = entry.resource.get("subject")
+        if type(subject) is dict:
+            reference = subject.get("reference")
+            if type(reference) is str and reference in own:  # the usual case, at once
+                kept.append(entry)
+                continue
         subject = _subject_reference(entry)
         if subject is None or subject is False:
             if single_patient:

@@ -21,6 +21,7 @@ from service.mappers.systems import (
     ICD10CM,
     LOINC,
     NCIT,
+    RECODED,
     SNOMED,
     UCUM,
     Code,
@@ -208,25 +209,53 @@ class Terminology:
     def observation_input(self, code: Any) -> tuple[str, Code] | None:
         """Return (input name, matching coding) for an Observation.code, if any: the first
         input (in the order of ``observations``) that any coding matches."""
-        codes = codings_of(code)
         index = self._observation_index
         if index is not None:  # one dict lookup per coding instead of a scan of every set
             best: tuple[int, Code] | None = None
-            for coding in codes:
-                rank = index.get(coding)
+            codings = code.get("coding") if type(code) is dict else None
+            for coding in codings if type(codings) is list else ():
+                if type(coding) is not dict:
+                    continue
+                system, value = coding.get("system"), coding.get("code")
+                if type(system) is not str or type(value) is not str:
+                    continue
+                key = (system, value) if system not in RECODED else canonical(system, value)
+                rank = index.get(key)
                 if rank is not None and (best is None or rank < best[0]):
-                    best = (rank, coding)
+                    best = (rank, key)
             return None if best is None else (self._observation_names[best[0]], best[1])
+        codes = codings_of(code)
         for name, code_set in self.observations.items():
             hit = code_set.match(codes)
             if hit is not None:
                 return name, hit
         return None
 
+    @cached_property
+    def _condition_index(self) -> tuple[dict[Code, tuple[str, ...]], tuple[tuple[str, Code], ...]]:
+        """Exact Condition codes → their categories, and the (category, prefix) families."""
+        exact: dict[Code, tuple[str, ...]] = {}
+        prefixes: list[tuple[str, Code]] = []
+        for name, code_set in self.conditions.items():
+            for code in code_set.exact:
+                exact[code] = (*exact.get(code, ()), name)
+            prefixes.extend((name, prefix) for prefix in code_set.prefixes)
+        return exact, tuple(prefixes)
+
     def condition_categories(self, code: Any) -> dict[str, Code]:
-        """Return every category an Condition.code falls in, with the coding matched."""
+        """Return every category an Condition.code falls in, with the coding matched (for
+        each category the first coding that matches it; categories in the order of
+        ``conditions``)."""
         codes = codings_of(code)
-        found = {name: hit for name, cs in self.conditions.items() if (hit := cs.match(codes))}
+        exact, prefixes = self._condition_index
+        hits: dict[str, Code] = {}
+        for coding in codes:
+            for name in exact.get(coding, ()):
+                hits.setdefault(name, coding)
+            for name, (system, prefix) in prefixes:
+                if coding[0] == system and coding[1].startswith(prefix):
+                    hits.setdefault(name, coding)
+        found = {name: hits[name] for name in self.conditions if name in hits} if hits else {}
         site = self.primary_site(codes)
         if site is not None:
             found["primary_site"] = site[0]

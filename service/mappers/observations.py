@@ -103,6 +103,8 @@ def _candidates(
     if hit is not None and hit[0] not in PANEL_INPUTS:
         found.append((hit[0], hit[1], None))
     components = entry.resource.get("component")
+    if components is None:
+        return found
     seen: set[str] = set()
     for component in components if isinstance(components, list) else []:
         if not isinstance(component, dict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from service.criteria.values import Interval
@@ -67,8 +68,12 @@ class UnitTable:
         """Return the divisor for a free-text unit spelling, or ``None``."""
         return self._folded().get(spelling.strip().casefold())
 
-    def _folded(self) -> dict[str, Decimal]:
+    @cached_property
+    def _folded_text(self) -> dict[str, Decimal]:
         return {key.casefold(): value for key, value in self.text.items()}
+
+    def _folded(self) -> dict[str, Decimal]:
+        return self._folded_text
 
 
 PERCENT = UnitTable("%", {"%": ONE}, {"%": ONE, "percent": ONE})

@@ -122,9 +122,12 @@ def record_fhir_call(interaction: FhirInteraction, seconds: float, failure: str 
 
 @contextmanager
 def timed_evaluation() -> Iterator[None]:
-    """Time the block as one patient's evaluation."""
+    """Time the block as one patient's evaluation, in a process that exports metrics (the
+    web service made them at start-up); elsewhere (the CLI, a screening worker) nothing
+    is recorded and prometheus-client, some 80 ms to import, is never imported."""
     started = time.perf_counter()
     try:
         yield
     finally:
-        _metrics().evaluation_seconds.observe(time.perf_counter() - started)
+        if _made is not None:
+            _made.evaluation_seconds.observe(time.perf_counter() - started)
