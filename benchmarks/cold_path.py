@@ -60,7 +60,7 @@ def _timed(work: Any) -> float:
     return time.perf_counter() - started
 
 
-def _stages(records: list[Any]) -> dict[str, list[float]]:
+def _stages(texts: list[str]) -> dict[str, list[float]]:
     """Time each stage of evaluating every record once: Bundle → record, mapping (with
     validation) and the criteria, the result JSON with the decisive-data analysis; and
     apart, the time spent validating (inside mapping)."""
@@ -83,7 +83,8 @@ def _stages(records: list[Any]) -> dict[str, list[float]]:
     }  # fmt: skip
     validation.check_structure = timed_check  # type: ignore[assignment]
     try:
-        for bundle in records:
+        for text in texts:
+            bundle = json.loads(text, parse_float=Decimal)
             spent[0] = 0.0
             started = time.perf_counter()
             record = record_from_bundle(bundle)
@@ -109,13 +110,16 @@ def _wall(command: list[str], runs: int) -> list[float]:
 
 
 _HEAVY = ("pydantic", "fhir", "flask", "requests", "matplotlib", "prometheus_client")
-_IMPORTED_HEAVY = (
-    "import sys, runpy; sys.argv = ['service'] + sys.argv[1:]\n"
-    "try:\n    runpy.run_module('service', run_name='__main__')\n"
-    "except SystemExit:\n    pass\n"
-    f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(_HEAVY)!r}))"
-)
-"""Run the CLI and print which heavy packages it imported (none is needed to evaluate)."""
+
+
+def _imported_heavy(command: list[str]) -> list[str]:
+    """Run ``command`` under ``-X importtime`` and return the heavy packages it imported
+    (none is needed to evaluate)."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", *command], capture_output=True, text=True, check=True
+    )
+    names = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in run.stderr.splitlines()}
+    return sorted(names & set(_HEAVY))
 
 
 def main() -> None:
@@ -128,17 +132,21 @@ def main() -> None:
 
     template = build_bundle()
     texts = [json.dumps(distinct_bundle(template, n)) for n in range(args.records)]
-    parsed = [json.loads(t, parse_float=Decimal) for t in texts]
     evaluate_bundle(json.loads(json.dumps(template), parse_float=Decimal), AT)  # first use
-    # Interleaved, record by record, so a busy spell of the machine slows both alike.
+    # Record by record, json.loads and evaluation side by side, so a busy spell of the
+    # machine slows both alike; each record is parsed just before it is evaluated and
+    # dropped after, so only one record is alive, as in the CLI or a request (holding all
+    # of them would make the garbage collector walk them all, again and again).
     loads: list[float] = []
     cold: list[float] = []
-    for text, bundle in zip(texts, parsed, strict=True):
+    for text in texts:
         loads.append(_timed(lambda t=text: json.loads(t)))
+        bundle = json.loads(text, parse_float=Decimal)
         cold.append(_timed(lambda b=bundle: evaluate_bundle(b, AT)))
-    warm = [_timed(lambda: evaluate_bundle(parsed[-1], AT)) for _ in range(args.records)]
+    last = json.loads(texts[-1], parse_float=Decimal)
+    warm = [_timed(lambda: evaluate_bundle(last, AT)) for _ in range(args.records)]
     other = [json.dumps(distinct_bundle(template, args.records + n)) for n in range(args.records)]
-    stages = _stages([json.loads(t, parse_float=Decimal) for t in other])
+    stages = _stages(other)
     size = len(texts[0]) // 1024
     print(f"record: 200 resources, {size} KiB; {args.records} distinct records")
     print(f"json.loads:              median {_median_ms(loads):7.2f} ms")
@@ -168,14 +176,12 @@ def main() -> None:
             bare.extend(_wall([sys.executable, "-c", "import json"], 1))
             cli.extend(_wall([sys.executable, "-m", "service", "evaluate", "--bundle",
                               str(path), "--at", AT.isoformat()], 1))  # fmt: skip
+        heavy = _imported_heavy(
+            ["-m", "service", "evaluate", "--bundle", str(paths[0]), "--at", AT.isoformat()]
+        )
     base = statistics.median(bare) + statistics.median(cold)
     print(f'python -c "import json":  median {_median_ms(bare):7.1f} ms')
-    print(f"import service.cli:       median {_median_ms(service):7.1f} ms")
-    heavy = subprocess.run(
-        [sys.executable, "-c", _IMPORTED_HEAVY, "evaluate", "--bundle", str(paths[0]),
-         "--at", AT.isoformat()],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    print(f"import service.cli:       median {_median_ms(service):7.1f} ms  (and its clean-up)")
     print(f"  heavy packages the CLI imported: {heavy}")
     print(f"python -m service evaluate: median {_median_ms(cli):7.1f} ms")
     ratio = statistics.median(cli) / base

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from service.cdsclient.options import add_parser as add_cds_call_parser
 from service.criteria.config import ConfigError
@@ -30,15 +30,52 @@ from service.mappers.site_codes import SiteCodesError, load_terminology
 from service.probe.options import add_parser as add_probe_parser
 from service.screening.command import add_commands as add_screening_commands
 
-__all__ = ["main"]
+__all__ = ["ENDS_AT_ONCE", "main"]
 
+ENDS_AT_ONCE = frozenset({"evaluate", "criteria"})
+"""Commands after which ``python -m service`` ends without interpreter clean-up
+(:mod:`service.__main__`): nothing they open outlives :func:`main`."""
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 
 
+def _terminal_columns() -> int:
+    """Return the terminal's width as ``shutil.get_terminal_size`` does ($COLUMNS, then
+    the terminal, then 80), without importing shutil (and bz2 and lzma with it)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, made without importing shutil: argparse makes one for
+    every option it adds (to check its metavar), so ``evaluate`` would pay for it."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = _terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser that reports errors in one line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise _BadInputError(message)

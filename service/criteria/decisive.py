@@ -28,7 +28,6 @@ from the three-valued logic of criteria.md §1:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -76,6 +75,8 @@ class DecisiveData:
 def _unclaimed(text: str) -> DataItem:
     """Return an item for a ``needs`` text no catalogue item claims: a judgement (nothing
     the service can simulate), keyed by a digest of the text so the key is stable."""
+    import hashlib  # here: OpenSSL takes some milliseconds to load, and few results need it
+
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     return DataItem(f"other-{digest}", text[:1].upper() + text[1:], judgement=True)
 

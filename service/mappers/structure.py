@@ -43,25 +43,21 @@ from service.mappers.r4_structure import ELEMENTS
 
 __all__ = ["ElementLimitError", "check_structure"]
 
-_Spec = tuple[str, bool, bool, str]
-
 _YEAR = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
 _MONTH_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])"
 _TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
 _ZONE = r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
-_DATE = re.compile(rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?")
-_DATE_TIME = re.compile(
-    rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T{_TIME}{_ZONE})?)?)?"
-)
-_INSTANT = re.compile(rf"{_YEAR}-{_MONTH_DAY}T{_TIME}{_ZONE}")
-_TIME_OF_DAY = re.compile(_TIME)
-_STRING = re.compile(r"[ \r\n\t\S]+")
-_CODE = re.compile(r"[^\s]+(\s[^\s]+)*")
-_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-_URI = re.compile(r"\S*")
-_OID = re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+")
-_UUID = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_BASE64 = re.compile(r"(\s*([0-9a-zA-Z+/=]){4}\s*)+")
+_DATE = rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?"
+_DATE_TIME = rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T{_TIME}{_ZONE})?)?)?"
+_INSTANT = rf"{_YEAR}-{_MONTH_DAY}T{_TIME}{_ZONE}"
+_TIME_OF_DAY = _TIME
+_STRING = r"[ \r\n\t\S]+"
+_CODE = r"[^\s]+(\s[^\s]+)*"
+_ID = r"[A-Za-z0-9\-.]{1,64}"
+_URI = r"\S*"
+_OID = r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+"
+_UUID = r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_BASE64 = r"(\s*([0-9a-zA-Z+/=]){4}\s*)+"
 _INT32 = (-(2**31), 2**31 - 1)
 
 
@@ -80,14 +76,22 @@ def _on_calendar(text: str) -> bool:
     return True
 
 
-def _matches(pattern: re.Pattern[str]) -> Callable[[Any], bool]:
-    return lambda value: isinstance(value, str) and pattern.fullmatch(value) is not None
+def _matches(pattern: str) -> Callable[[Any], bool]:
+    """Return a check of a string against ``pattern``, compiled when first used (most of
+    the sixteen patterns are never needed in a run, and compiling all takes ms)."""
+    compiled: list[re.Pattern[str]] = []
+
+    def check(value: Any) -> bool:
+        if not compiled:
+            compiled.append(re.compile(pattern))
+        return isinstance(value, str) and compiled[0].fullmatch(value) is not None
+
+    return check
 
 
-def _dated(pattern: re.Pattern[str]) -> Callable[[Any], bool]:
-    return lambda value: (
-        isinstance(value, str) and pattern.fullmatch(value) is not None and _on_calendar(value)
-    )
+def _dated(pattern: str) -> Callable[[Any], bool]:
+    matches = _matches(pattern)
+    return lambda value: matches(value) and _on_calendar(value)
 
 
 def _integer(low: int) -> Callable[[Any], bool]:
@@ -151,55 +155,63 @@ class _InvalidError(Exception):
         self.path: list[str] = [] if name is None else [name]
 
 
-def _check_value(value: Any, type_name: str, left: list[int]) -> None:
-    check = _PRIMITIVES.get(type_name)
+_Check = Callable[[Any], bool] | None
+_Resolved = tuple[str, _Check, bool, str]
+"""(type, its primitive check or ``None`` for a complex type, repeats, choice group)."""
+
+
+def _resolved(type_name: str) -> dict[str, _Resolved]:
+    """Return the type's element table with each primitive's check looked up once."""
+    table = _RESOLVED.get(type_name)
+    if table is None:
+        table = {
+            name: (kind, _PRIMITIVES.get(kind), repeats, group)
+            for name, (kind, repeats, _required, group) in ELEMENTS[type_name].items()
+        }
+        _RESOLVED[type_name] = table
+    return table
+
+
+_RESOLVED: dict[str, dict[str, _Resolved]] = {}
+
+
+def _check_one(value: Any, kind: str, check: _Check, left: list[int]) -> None:
     if check is not None:
         if not check(value):
-            raise _InvalidError(f"not a valid {type_name}")
-    elif type_name == "Resource":
-        if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+            raise _InvalidError(f"not a valid {kind}")
+    elif kind == "Resource":
+        if type(value) is not dict or type(value.get("resourceType")) is not str:
             raise _InvalidError("not a resource")
     else:
-        _check_object(value, type_name, left)
+        _check_object(value, kind, left)
 
 
-def _check_list(value: Any, type_name: str, left: list[int]) -> None:
-    if not isinstance(value, list):
+def _check_list(value: Any, kind: str, check: _Check, left: list[int]) -> None:
+    if type(value) is not list:
         raise _InvalidError("not a list")
     left[0] -= len(value)
     if left[0] < 0:
         raise ElementLimitError
     # Lists of primitives line up with their ``_name`` lists, in which either side may
     # hold null where the other holds the item (FHIR JSON "Representations").
-    nullable = type_name in _PRIMITIVES or type_name == "Element"
+    nullable = check is not None or kind == "Element"
     for index, item in enumerate(value):
         if item is None and nullable:
             continue
         try:
-            _check_value(item, type_name, left)
+            _check_one(item, kind, check, left)
         except _InvalidError as exc:
             exc.path.append(f"[{index}]")
             raise
 
 
-def _check_element(value: Any, spec: _Spec, left: list[int]) -> None:
-    if value is None:
-        raise _InvalidError("null is not a value")
-    if spec[1]:
-        _check_list(value, spec[0], left)
-    elif isinstance(value, list):
-        raise _InvalidError("a list where one value is expected")
-    else:
-        _check_value(value, spec[0], left)
-
-
 def _check_object(node: Any, type_name: str, left: list[int], top: bool = False) -> None:
-    if not isinstance(node, dict):
+    if type(node) is not dict:
         raise _InvalidError("not an object")
     left[0] -= len(node)
     if left[0] < 0:
         raise ElementLimitError
-    table = ELEMENTS[type_name]
+    table = _resolved(type_name)
     choices: set[str] | None = None
     for name, value in node.items():
         spec = table.get(name)
@@ -207,13 +219,24 @@ def _check_object(node: Any, type_name: str, left: list[int], top: bool = False)
             if top and name == "resourceType":
                 continue
             raise _InvalidError("unknown element", name)
+        kind, check, repeats, group = spec
         try:
-            if spec[3]:
+            if value is None:
+                raise _InvalidError("null is not a value")
+            if group:
                 choices = choices if choices is not None else set()
-                if spec[3] in choices:
-                    raise _InvalidError(f"more than one {spec[3]}[x]")
-                choices.add(spec[3])
-            _check_element(value, spec, left)
+                if group in choices:
+                    raise _InvalidError(f"more than one {group}[x]")
+                choices.add(group)
+            if repeats:
+                _check_list(value, kind, check, left)
+            elif type(value) is list:
+                raise _InvalidError("a list where one value is expected")
+            elif check is not None:
+                if not check(value):
+                    raise _InvalidError(f"not a valid {kind}")
+            else:
+                _check_one(value, kind, check, left)
         except _InvalidError as exc:
             exc.path.append(name)
             raise

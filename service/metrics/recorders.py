@@ -8,12 +8,11 @@ module may already have been imported.
 
 from __future__ import annotations
 
-import threading
+import _thread
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = [
     "FhirInteraction",
@@ -31,8 +30,7 @@ SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 
-@dataclass(frozen=True)
-class _Metrics:
+class _Metrics(NamedTuple):
     requests: Any
     request_seconds: Any
     hook_calls: Any
@@ -42,7 +40,7 @@ class _Metrics:
 
 
 _made: _Metrics | None = None
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()  # threading.Lock, without importing threading
 
 
 def _metrics() -> _Metrics:

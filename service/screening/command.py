@@ -7,7 +7,6 @@ here imports the screening machinery until the command runs.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -140,6 +139,8 @@ def _fhir_config(base: str | None, settings: Any) -> dict[str, Any]:
 
 
 def _screen(args: argparse.Namespace) -> int:
+    import hashlib  # here: only a screen needs it, not every command (OpenSSL loads)
+
     from service.criteria.config import ConfigError
     from service.fhir import FhirError
     from service.mappers.site_codes import SiteCodesError, load_terminology
