@@ -69,22 +69,20 @@ def parse_fhir_date(text: str) -> DateSpan:
     calendar day (``2026-02-30``).
     """
     match = _FHIR_DATE.match(text)
-    if match is None:
+    if match is None or text.startswith("0000"):  # no year 0 in FHIR
         raise DateFormatError(f"'{text}' is not a valid FHIR date")
+    if match["day"] is not None:  # the usual case: a whole day (with a time, maybe)
+        try:
+            exact = date.fromisoformat(text[:10])
+        except ValueError as exc:  # the pattern allows 31 in any month
+            raise DateFormatError(f"'{text}' is not a real calendar day") from exc
+        return DateSpan(exact, exact, text)
     year = int(match["year"])
-    if year == 0:
-        raise DateFormatError(f"'{text}' is not a valid FHIR date")
     if match["month"] is None:
         return DateSpan(date(year, 1, 1), date(year, 12, 31), text)
     month = int(match["month"])
-    if match["day"] is None:
-        last_day = calendar.monthrange(year, month)[1]
-        return DateSpan(date(year, month, 1), date(year, month, last_day), text)
-    try:
-        exact = date(year, month, int(match["day"]))
-    except ValueError as exc:  # the pattern allows 31 in any month
-        raise DateFormatError(f"'{text}' is not a real calendar day") from exc
-    return DateSpan(exact, exact, text)
+    last_day = calendar.monthrange(year, month)[1]
+    return DateSpan(date(year, month, 1), date(year, month, last_day), text)
 
 
 def whole_years_between(born: date, at: date) -> int:

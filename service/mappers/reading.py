@@ -65,7 +65,7 @@ EXCLUDED_VERIFICATION_STATUSES = frozenset({"refuted", "entered-in-error"})
 _MIN_INSTANT = datetime.min.replace(tzinfo=UTC)
 
 
-@dataclass
+@dataclass(init=False)
 class Entry:
     """A resource from a Bundle (or a FHIR search) with the name it is reported by.
 
@@ -75,13 +75,18 @@ class Entry:
 
     resource: dict[str, Any]
     reference: str
-    full_url: str | None = None
-    resource_type: str = field(init=False, repr=False, compare=False)
+    full_url: str | None
+    resource_type: str = field(repr=False, compare=False)
     """The resource's type (``Observation``), read once: the mappers ask for it on every
     resource several times."""
 
-    def __post_init__(self) -> None:
-        self.resource_type = str(self.resource.get("resourceType"))
+    def __init__(
+        self, resource: dict[str, Any], reference: str, full_url: str | None = None
+    ) -> None:
+        self.resource = resource
+        self.reference = reference
+        self.full_url = full_url
+        self.resource_type = str(resource.get("resourceType"))
 
     @property
     def id(self) -> str:
