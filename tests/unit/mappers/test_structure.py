@@ -266,3 +266,21 @@ def test_the_walk_stops_past_its_allowance_and_counts_what_it_visited() -> None:
     assert left == [0]
     with pytest.raises(ElementLimitError):
         check_structure(resource, "Observation", [29])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["AAAA", "AAAA BBBB", "AAAABBBB", "  AAAA\nBBBB  ", "AA==", "AAA", "AB CD", "   ",
+     "AAA!", "AAAA BBB", "AAAA" + " " * 50 + "!"],
+)  # fmt: skip
+def test_base64_is_checked_as_r4_says_without_its_backtracking_pattern(text: str) -> None:
+    import re
+
+    r4 = re.fullmatch(r"(\s*([0-9a-zA-Z+/=]){4}\s*)+", text) is not None
+    patient = {"resourceType": "Patient", "photo": [{"data": text}]}
+    if r4:
+        check_structure(patient, "Patient", [10_000])
+    else:
+        with pytest.raises(UnreadableError) as caught:
+            check_structure(patient, "Patient", [10_000])
+        assert str(caught.value) == "not valid FHIR R4: photo[0].data: not a valid base64Binary"
