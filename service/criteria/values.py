@@ -133,9 +133,8 @@ class Interval:
         return self.low is not None and self.low == self.high
 
     def scaled(self, factor: Decimal, divide: bool = False) -> Interval:
-        """Return the interval multiplied (or divided) by a positive factor."""
-        if factor == 1:
-            return self
+        """Return the interval multiplied (or divided) by a positive factor (rounded to
+        the decimal context's 28 digits, as every normalised value is, even by 1)."""
 
         def apply(bound: Decimal | None) -> Decimal | None:
             if bound is None:

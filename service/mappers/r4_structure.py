@@ -4,6 +4,7 @@ do not edit).
 ``ELEMENTS[type][json name] = (type, repeats, required, choice group)``: the types
 are the R4B models' (fhir.resources), the choice group names a ``value[x]``-style
 element of which at most one may appear; ``Element`` is a primitive's ``_name``.
+``REQUIRED_CHOICES[type]`` are the choice groups of which one must appear.
 """
 
 from __future__ import annotations
@@ -862,4 +863,8 @@ ELEMENTS: Final[dict[str, dict[str, tuple[str, bool, bool, str]]]] = {
         "valueRange": ("Range", False, False, "value"),
         "valueReference": ("Reference", False, False, "value"),
     },
+}
+
+REQUIRED_CHOICES: Final[dict[str, tuple[str, ...]]] = {
+    "UsageContext": ("value",),
 }

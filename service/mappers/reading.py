@@ -75,8 +75,8 @@ class Entry:
 
     resource: dict[str, Any]
     reference: str
-    full_url: str | None
-    resource_type: str = field(repr=False, compare=False)
+    full_url: str | None = None
+    resource_type: str = field(init=False, repr=False, compare=False)
     """The resource's type (``Observation``), read once: the mappers ask for it on every
     resource several times."""
 

@@ -39,10 +39,14 @@ from typing import Any
 
 from service.mappers.errors import UnreadableError
 from service.mappers.json_text import HostileNumber
-from service.mappers.r4_structure import ELEMENTS
+from service.mappers.r4_structure import ELEMENTS, REQUIRED_CHOICES
 
 __all__ = ["ElementLimitError", "check_structure"]
 
+# The R4 patterns are XML Schema regular expressions, whose \s is only space, tab, CR and
+# LF. Where Python's wider \s would refuse text R4 takes (a no-break space in a name),
+# the check follows R4 or fhir.resources, whichever is stricter, never stricter than both.
+_XSD_SPACE = re.compile(r"[ \t\r\n]+")
 _YEAR = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
 _MONTH_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])"
 _TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
@@ -51,10 +55,10 @@ _DATE = rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?"
 _DATE_TIME = rf"{_YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T{_TIME}{_ZONE})?)?)?"
 _INSTANT = rf"{_YEAR}-{_MONTH_DAY}T{_TIME}{_ZONE}"
 _TIME_OF_DAY = _TIME
-_STRING = r"[ \r\n\t\S]+"
-_CODE = r"[^\s]+(\s[^\s]+)*"
+_STRING = r"[ \r\n\t\S]"  # searched, not matched whole: one such character (as fhir.resources)
+_CODE = r"[^\s]+(\s[^\s]+)*"  # Unicode \s, as fhir.resources: "\u3000" is no code
 _ID = r"[A-Za-z0-9\-.]{1,64}"
-_URI = r"\S*"
+_URI = r"[^ \t\r\n]*"  # R4's \S*, XML Schema's \S
 _OID = r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+"
 _UUID = r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _BASE64_ALPHABET = r"[0-9a-zA-Z+/=]+"
@@ -76,15 +80,17 @@ def _on_calendar(text: str) -> bool:
     return True
 
 
-def _matches(pattern: str) -> Callable[[Any], bool]:
-    """Return a check of a string against ``pattern``, compiled when first used (most of
-    the sixteen patterns are never needed in a run, and compiling all takes ms)."""
-    compiled: list[re.Pattern[str]] = []
+def _matches(pattern: str, *, whole: bool = True) -> Callable[[Any], bool]:
+    """Return a check of a string against ``pattern`` (the whole string, or somewhere in
+    it), compiled when first used (most of the patterns are never needed in a run, and
+    compiling them all takes milliseconds)."""
+    compiled: list[Callable[[str], re.Match[str] | None]] = []
 
     def check(value: Any) -> bool:
         if not compiled:
-            compiled.append(re.compile(pattern))
-        return isinstance(value, str) and compiled[0].fullmatch(value) is not None
+            regex = re.compile(pattern)
+            compiled.append(regex.fullmatch if whole else regex.search)
+        return isinstance(value, str) and compiled[0](value) is not None
 
     return check
 
@@ -100,7 +106,7 @@ def _base64(value: Any) -> bool:
     groups of four alphabet characters, whitespace only between groups."""
     if not isinstance(value, str):
         return False
-    words = value.split()
+    words = [word for word in _XSD_SPACE.split(value) if word]
     return bool(words) and all(len(word) % 4 == 0 for word in words) and _alphabet("".join(words))
 
 
@@ -124,9 +130,9 @@ def _decimal(value: Any) -> bool:
 
 
 _PRIMITIVES: dict[str, Callable[[Any], bool]] = {
-    "string": _matches(_STRING),
-    "markdown": _matches(_STRING),
-    "xhtml": _matches(_STRING),
+    "string": _matches(_STRING, whole=False),
+    "markdown": _matches(_STRING, whole=False),
+    "xhtml": _matches(_STRING, whole=False),
     "code": _matches(_CODE),
     "id": _matches(_ID),
     "uri": _matches(_URI),
@@ -254,8 +260,11 @@ def _check_object(node: Any, type_name: str, left: list[int], top: bool = False)
             exc.path.append(name)
             raise
     for name in _REQUIRED[type_name]:
-        if name not in node and f"_{name}" not in node:
+        if name not in node and not node.get(f"_{name}"):  # FHIR: an empty {} is no value
             raise _InvalidError("required element missing", name)
+    for group in REQUIRED_CHOICES.get(type_name, ()):
+        if choices is None or group not in choices:
+            raise _InvalidError("required element missing", f"{group}[x]")
 
 
 def check_structure(resource: dict[str, Any], resource_type: str, left: list[int]) -> None:

@@ -267,3 +267,17 @@ def test_an_id_that_is_not_a_fhir_id_is_never_used_as_the_reference(bad_id: str)
     assert not is_fhir_id(bad_id)
     entry = make_entry({"resourceType": "Patient", "id": bad_id}, None, 3)
     assert entry.reference == "Patient/entry-3"
+
+
+def test_an_entry_can_be_copied_with_a_field_changed() -> None:
+    from dataclasses import replace
+
+    from service.mappers.reading import Entry
+
+    entry = Entry({"resourceType": "Observation", "id": "o1"}, "Observation/o1")
+    moved = replace(entry, reference="Observation/o2")
+    assert (moved.reference, moved.resource_type, moved.full_url) == (
+        "Observation/o2",
+        "Observation",
+        None,
+    )

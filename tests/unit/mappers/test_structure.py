@@ -83,7 +83,7 @@ def _fixture_resources() -> list[dict[str, Any]]:
 def test_the_element_tables_are_generated_from_the_installed_models() -> None:
     from tools.generate_r4_structure import TARGET, build, render
 
-    assert TARGET.read_text(encoding="utf-8") == render(build()), (
+    assert TARGET.read_text(encoding="utf-8") == render(*build()), (
         "run python -m tools.generate_r4_structure"
     )
 
@@ -118,7 +118,10 @@ _DELETE = object()
 REPLACEMENTS: tuple[Any, ...] = (
     _DELETE, None, "x", "", " x", 7, Decimal("1.5"), True, "true", "1", {}, {"foo": 1},
     [], ["x"], [{"foo": 1}], "2026-02-30", "2026-01-01T10:00:00", "2026-13", 2**31,
+    "Le\u00a0Gall", "\u3000", "a\u2028b", "a\x0bb",
 )  # fmt: skip
+"""Each element of a base resource is replaced by each of these in turn (or deleted);
+the Unicode spaces are not XML Schema whitespace: R4's patterns take them in text."""
 
 
 def _mutated(resource: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
@@ -284,3 +287,29 @@ def test_base64_is_checked_as_r4_says_without_its_backtracking_pattern(text: str
         with pytest.raises(UnreadableError) as caught:
             check_structure(patient, "Patient", [10_000])
         assert str(caught.value) == "not valid FHIR R4: photo[0].data: not a valid base64Binary"
+
+
+@pytest.mark.parametrize("text", ["Le\u00a0Gall", "a\u2028b", "x\u202fy", "a\x0bb"])
+def test_unicode_spaces_are_text_not_whitespace(text: str) -> None:
+    patient = {"resourceType": "Patient", "name": [{"family": text}], "gender": "female"}
+    check_structure(patient, "Patient", [10_000])
+    coded = observation(code={"coding": [{"system": "http://x", "code": text}]})
+    check_structure(coded, "Observation", [10_000])
+
+
+@pytest.mark.parametrize("missing", [{}, []])
+def test_an_empty_extension_object_does_not_stand_in_for_a_required_element(
+    missing: dict[str, Any],
+) -> None:
+    resource = observation() | {"_status": missing}
+    del resource["status"]
+    with pytest.raises(UnreadableError, match="status: "):
+        check_structure(resource, "Observation", [10_000])
+
+
+def test_a_required_choice_must_be_present() -> None:
+    usage = {"url": "u", "valueUsageContext": {"code": {"code": "focus"}}}
+    with pytest.raises(UnreadableError, match=r"valueUsageContext.value\[x\]: required"):
+        check_structure(observation(extension=[usage]), "Observation", [10_000])
+    usage["valueUsageContext"]["valueCodeableConcept"] = {"text": "x"}
+    check_structure(observation(extension=[usage]), "Observation", [10_000])

@@ -268,3 +268,14 @@ def test_an_uninterpretable_latest_result_stays_chosen_without_falling_back(
 def test_the_warning_for_an_unrecognised_unit_quotes_the_unit() -> None:
     inputs = map_resources(observation(KI67, id="7", valueQuantity=quantity(15, "foo")))
     assert warned(inputs, "Observation/7", "unrecognised unit 'foo'", "Observation/7")
+
+
+def test_a_value_longer_than_28_digits_is_rounded_whatever_its_unit() -> None:
+    """Normalising rounds to the decimal context (28 digits), by a factor of 1 too, so a
+    bilirubin in mg/dL and the same in µmol/L decide alike (issue 12 review)."""
+    from decimal import Decimal
+
+    from service.criteria.values import Interval
+
+    long = Decimal("2.00000000000000000000000000000000001")
+    assert Interval.point(long).scaled(Decimal(1), divide=True).high == Decimal(2)
