@@ -44,7 +44,7 @@ def _date_text(span: DateSpan | None) -> str | None:
     return None if span is None else span.text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Warning:  # noqa: A001 - the result contract calls these "warnings"
     """A resource that could not be read or interpreted, and why."""
 
@@ -52,7 +52,7 @@ class Warning:  # noqa: A001 - the result contract calls these "warnings"
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Measurement:
     """A numeric result normalised to ``unit``.
 
@@ -99,7 +99,7 @@ class Measurement:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding(Generic[T]):
     """A coded, boolean or integer result (an MDT assessment, a grade, ECOG).
 

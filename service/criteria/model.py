@@ -84,7 +84,7 @@ class CriteriaSet:
         raise KeyError(criterion_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CriterionResult:
     """The outcome of one criterion.
 
@@ -109,7 +109,7 @@ class SetResult:
     results: tuple[CriterionResult, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvaluationContext:
     """What a rule may read: the inputs, the config, and results already decided."""
 

@@ -34,7 +34,7 @@ class DateFormatError(ValueError):
     """A string is not a valid FHIR date, dateTime or instant."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class DateSpan:
     """The calendar days a FHIR date could stand for.
 
@@ -99,7 +99,7 @@ def days_ago(days: int, at: date) -> date:
         return date.min
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Interval:
     """A set of possible values: a point, a half-line from a comparator, or a range.
 
@@ -216,7 +216,7 @@ def format_decimal(value: Decimal) -> str:
 EvidenceValue = str | int | bool | Decimal | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """One piece of evidence behind a decision: which resource, what value, when."""
 

@@ -1,15 +1,19 @@
-"""Cold path: the CLI starts without the HTTP, web or validation libraries, and the
-indexed Observation code lookup answers exactly as scanning every code set does."""
+"""Cold path: the CLI evaluates without the HTTP, web, metrics or validation libraries,
+and the indexed Observation and Condition code lookups answer exactly as scanning every
+code set does."""
 
 from __future__ import annotations
 
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 from service.mappers import DEFAULT_TERMINOLOGY, Terminology
 from service.mappers.codes import LOINC
 from service.mappers.site_codes import terminology_from_mapping
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _scan(terminology: Terminology, concept: dict[str, object]) -> object:
@@ -38,11 +42,45 @@ def test_the_indexed_lookup_equals_the_scan_of_every_code_set() -> None:
             assert terminology.observation_input(concept) == _scan(terminology, concept), codings
 
 
-def test_the_cli_imports_no_http_web_or_validation_library() -> None:
-    code = (
-        "import sys, service.cli;"
-        "heavy = ('requests', 'flask', 'jwt', 'pydantic', 'fhir.resources', 'matplotlib');"
-        "print(sorted(m for m in heavy if m in sys.modules))"
-    )
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert found.stdout.strip() == "[]"
+HEAVY = {"requests", "flask", "jwt", "pydantic", "fhir", "matplotlib", "prometheus_client"}
+
+
+def test_an_evaluation_from_the_cli_imports_no_http_web_metrics_or_validation_library() -> None:
+    scenario = ROOT / "tests" / "fixtures" / "scenarios" / "age_exactly_55.json"
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "service", "evaluate", "--bundle",
+         str(scenario), "--at", "2026-11-22"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in run.stderr.splitlines()}
+    assert "service" in imported  # the listing is read as meant
+    assert imported & HEAVY == set()
+    assert '"assessments"' in run.stdout
+
+
+def _scan_conditions(terminology: Terminology, concept: dict[str, object]) -> dict[str, object]:
+    from service.mappers.codes import codings_of
+
+    codes = list(codings_of(concept))
+    found: dict[str, object] = {
+        name: hit for name, cs in terminology.conditions.items() if (hit := cs.match(codes))
+    }
+    site = terminology.primary_site(codes)
+    if site is not None:
+        found["primary_site"] = site[0]
+    return found
+
+
+def test_the_indexed_condition_lookup_equals_the_scan_of_every_code_set() -> None:
+    pool = [(s, c) for cs in DEFAULT_TERMINOLOGY.conditions.values() for s, c in cs.exact]
+    pool += [(s, p + "9") for cs in DEFAULT_TERMINOLOGY.conditions.values() for s, p in cs.prefixes]
+    pool += [(s, c.lower().replace(".", "")) for s, c in pool if "icd" in s]
+    pool += [("urn:oid:2.16.840.1.113883.6.90", "C7B.02"), (LOINC, "C78.7"), ("x", "K74.60")]
+    pool += list(DEFAULT_TERMINOLOGY.primary_sites)[:20]
+    rng = random.Random(5)
+    for _ in range(3000):
+        codings = [{"system": s, "code": c} for s, c in rng.sample(pool, rng.randint(0, 4))]
+        concept = {"coding": codings}
+        found = DEFAULT_TERMINOLOGY.condition_categories(concept)
+        expected = _scan_conditions(DEFAULT_TERMINOLOGY, concept)
+        assert list(found.items()) == list(expected.items()), codings
