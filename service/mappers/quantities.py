@@ -172,7 +172,8 @@ def _quantity_interval(
         if key in quantity and not isinstance(quantity[key], str):
             raise UnreadableError(f"{field}.{key} is not a string")
     divisor = table.divisor(quantity, where)
-    return Interval.from_comparator(comparator, number).scaled(divisor, divide=True)
+    # Normalised first, then bounded: one Interval (the same bounds as scaling it after).
+    return Interval.from_comparator(comparator, number / divisor)
 
 
 def read_quantity(quantity: Any, table: UnitTable, where: str, field: str) -> Interval:
