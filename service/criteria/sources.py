@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 __all__ = [
@@ -219,11 +220,13 @@ def full_citation(seed: str, *, with_note: bool = True) -> str:
     return " ".join(parts)
 
 
+@lru_cache(maxsize=512)
 def cite(text: str) -> str:
     """Replace every seed id (``000``-``004``) in project-written ``text`` with its short
     name: ``"001 Table 2 (Milan)"`` becomes ``"Machairas et al. Table 2 (Milan)"``.
 
-    Idempotent. Not for text from a patient record (see the module docstring).
+    Idempotent. Not for text from a patient record (see the module docstring). The texts
+    are the criteria's own, a few hundred, so their citations are kept once made.
     """
     return _SEED.sub(lambda match: short_citation(match.group(1)), text)
 

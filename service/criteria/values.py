@@ -207,9 +207,12 @@ class Interval:
         return "any value"
 
 
+_THOUSANDTH = Decimal("0.001")
+
+
 def format_decimal(value: Decimal) -> str:
     """Format a decimal rounded to 3 places, without trailing zeros (``1.2``, ``150``)."""
-    rounded = value.quantize(Decimal("0.001"))
+    rounded = value.quantize(_THOUSANDTH)
     text = format(rounded.normalize(), "f")
     return "0" if text in ("-0", "") else text
 
