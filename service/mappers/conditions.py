@@ -46,6 +46,11 @@ EXCLUSION_INPUTS = {
     "significant_liver_disease": "significant_liver_disease",
 }
 """Condition categories that exclude (or raise a threshold) → the input they count in."""
+READ_CATEGORIES = frozenset({*EXCLUSION_INPUTS, "liver_metastasis", "primary_site"})
+"""The categories an input is made of (:func:`service.mappers.build.map_record`). A
+Condition in none of them (carcinoid syndrome, which terminology.md lists and the probe
+counts, but no criterion reads) is not read, so not validated: issue 12, validate only
+what a decision uses."""
 
 
 @dataclass(frozen=True)
@@ -151,8 +156,9 @@ def read_conditions(
         categories = terminology.condition_categories(entry.resource.get("code"))
         if not categories.keys() & TUMOUR_DESCRIPTORS:
             non_primary |= entry.aliases()
-        if not categories:
+        if not categories.keys() & READ_CATEGORIES:
             continue
+        categories = {k: v for k, v in categories.items() if k in READ_CATEGORIES}
         try:
             screened = _screen(entry, categories, at)
         except UnreadableError as exc:

@@ -99,3 +99,28 @@ def test_the_unknown_primary_code_is_marked_as_such() -> None:
     assert site.unknown_primary
     assert site.drainage == "not_portal"
     assert [f.reference for f in inputs.liver_metastases] == ["Condition/mup"]
+
+
+def test_a_condition_no_input_is_made_of_is_not_read_nor_validated() -> None:
+    """Carcinoid syndrome is recognised (terminology.md; the probe counts it) but no
+    criterion reads it, so a broken one costs nothing and warns of nothing (issue 12)."""
+    inputs = map_resources(
+        condition("E34.00", id="syndrome") | {"foo": 1},
+        condition("K74.60", id="cirrhosis"),
+    )
+    assert inputs.warnings == ()
+    assert [fact.reference for fact in inputs.cirrhosis] == ["Condition/cirrhosis"]
+
+
+def test_the_categories_read_are_the_ones_the_inputs_are_made_of() -> None:
+    import inspect
+    import re
+
+    from service.mappers import build
+    from service.mappers.conditions import READ_CATEGORIES
+
+    used = set(
+        re.findall(r'conditions\.(?:present|any_status)\("(\w+)"\)', inspect.getsource(build))
+    )
+    assert used
+    assert {*used, "primary_site"} == READ_CATEGORIES
