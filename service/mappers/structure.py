@@ -95,6 +95,36 @@ def _matches(pattern: str, *, whole: bool = True) -> Callable[[Any], bool]:
     return check
 
 
+def _string(value: Any) -> bool:
+    """``_STRING`` searched, without the regex: some character is a space, tab, CR or LF,
+    or is not whitespace."""
+    if type(value) is not str or not value:
+        return False
+    return not value.isspace() or any(c in " \t\r\n" for c in value)
+
+
+_code_pattern = _matches(_CODE)
+
+
+def _code(value: Any) -> bool:
+    """``_CODE``, without the regex for the usual code (printable ASCII, where the only
+    whitespace is the space): no space at either end, none doubled."""
+    if type(value) is str and value.isascii() and value.isprintable():
+        return bool(value) and value[0] != " " and value[-1] != " " and "  " not in value
+    return _code_pattern(value)
+
+
+def _uri(value: Any) -> bool:
+    """``_URI`` without the regex: no space, tab, CR or LF."""
+    return (
+        type(value) is str
+        and " " not in value
+        and "\t" not in value
+        and "\r" not in value
+        and "\n" not in value
+    )
+
+
 def _dated(pattern: str) -> Callable[[Any], bool]:
     matches = _matches(pattern)
     return lambda value: matches(value) and _on_calendar(value)
@@ -122,7 +152,10 @@ def _integer(low: int) -> Callable[[Any], bool]:
 
 
 def _decimal(value: Any) -> bool:
-    if isinstance(value, HostileNumber) or type(value) is int:
+    kind = type(value)
+    if kind is Decimal:
+        return value.is_finite()  # type: ignore[no-any-return]
+    if kind is int or isinstance(value, HostileNumber):
         return True
     if isinstance(value, Decimal):
         return value.is_finite()
@@ -130,14 +163,14 @@ def _decimal(value: Any) -> bool:
 
 
 _PRIMITIVES: dict[str, Callable[[Any], bool]] = {
-    "string": _matches(_STRING, whole=False),
-    "markdown": _matches(_STRING, whole=False),
-    "xhtml": _matches(_STRING, whole=False),
-    "code": _matches(_CODE),
+    "string": _string,
+    "markdown": _string,
+    "xhtml": _string,
+    "code": _code,
     "id": _matches(_ID),
-    "uri": _matches(_URI),
-    "url": _matches(_URI),
-    "canonical": _matches(_URI),
+    "uri": _uri,
+    "url": _uri,
+    "canonical": _uri,
     "oid": _matches(_OID),
     "uuid": _matches(_UUID),
     "base64Binary": _base64,

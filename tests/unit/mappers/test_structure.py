@@ -313,3 +313,19 @@ def test_a_required_choice_must_be_present() -> None:
         check_structure(observation(extension=[usage]), "Observation", [10_000])
     usage["valueUsageContext"]["valueCodeableConcept"] = {"text": "x"}
     check_structure(observation(extension=[usage]), "Observation", [10_000])
+
+
+def test_the_fast_text_checks_answer_as_their_patterns() -> None:
+    import random
+    import re
+
+    from service.mappers import structure
+
+    alphabet = "ab-.:/ \t\r\n\x0b\x0c\u00a0\u2028\u3000é1"
+    rng = random.Random(7)
+    texts = ["", " ", "a", "a b", "a  b", " a", "a ", "\u3000", "http://x/y z"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))) for _ in range(5000)]
+    for text in texts:
+        assert structure._string(text) == bool(re.search(structure._STRING, text)), repr(text)
+        assert structure._code(text) == bool(re.fullmatch(structure._CODE, text)), repr(text)
+        assert structure._uri(text) == bool(re.fullmatch(structure._URI, text)), repr(text)
