@@ -232,28 +232,35 @@ class Terminology:
         return None
 
     @cached_property
-    def _condition_index(self) -> tuple[dict[Code, tuple[str, ...]], tuple[tuple[str, Code], ...]]:
-        """Exact Condition codes → their categories, and the (category, prefix) families."""
+    def _condition_index(
+        self,
+    ) -> tuple[dict[Code, tuple[str, ...]], dict[Code, tuple[tuple[str, str], ...]]]:
+        """Exact Condition codes → their categories; and the (category, prefix) families
+        by (system, the prefix's first three characters), so a code meets only the
+        families that could hold it."""
         exact: dict[Code, tuple[str, ...]] = {}
-        prefixes: list[tuple[str, Code]] = []
+        families: dict[Code, tuple[tuple[str, str], ...]] = {}
         for name, code_set in self.conditions.items():
             for code in code_set.exact:
                 exact[code] = (*exact.get(code, ()), name)
-            prefixes.extend((name, prefix) for prefix in code_set.prefixes)
-        return exact, tuple(prefixes)
+            for system, prefix in code_set.prefixes:
+                key = (system, prefix[:3]) if len(prefix) >= 3 else (system, "")
+                families[key] = (*families.get(key, ()), (name, prefix))
+        return exact, families
 
     def condition_categories(self, code: Any) -> dict[str, Code]:
         """Return every category an Condition.code falls in, with the coding matched (for
         each category the first coding that matches it; categories in the order of
         ``conditions``)."""
         codes = codings_of(code)
-        exact, prefixes = self._condition_index
+        exact, families = self._condition_index
         hits: dict[str, Code] = {}
         for coding in codes:
             for name in exact.get(coding, ()):
                 hits.setdefault(name, coding)
-            for name, (system, prefix) in prefixes:
-                if coding[0] == system and coding[1].startswith(prefix):
+            shorter = families.get((coding[0], ""), ())  # a family under 3 characters
+            for name, prefix in (*families.get((coding[0], coding[1][:3]), ()), *shorter):
+                if coding[1].startswith(prefix):
                     hits.setdefault(name, coding)
         found = {name: hits[name] for name in self.conditions if name in hits} if hits else {}
         site = self.primary_site(codes)

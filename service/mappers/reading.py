@@ -81,12 +81,19 @@ class Entry:
     resource several times."""
 
     def __init__(
-        self, resource: dict[str, Any], reference: str, full_url: str | None = None
+        self,
+        resource: dict[str, Any],
+        reference: str,
+        full_url: str | None = None,
+        *,
+        resource_type: str | None = None,
     ) -> None:
         self.resource = resource
         self.reference = reference
         self.full_url = full_url
-        self.resource_type = str(resource.get("resourceType"))
+        self.resource_type = (
+            str(resource.get("resourceType")) if resource_type is None else resource_type
+        )
 
     @property
     def id(self) -> str:
@@ -114,13 +121,17 @@ def make_entry(resource: dict[str, Any], full_url: Any, index: int) -> Entry:
     resource_type = str(resource.get("resourceType"))
     resource_id = resource.get("id")
     url = full_url if isinstance(full_url, str) else None
-    if is_fhir_id(resource_id):
+    if (
+        type(resource_id) is str
+        and _ID.fullmatch(resource_id) is not None
+        and resource_id not in (".", "..")
+    ):  # is_fhir_id, inline: every resource of every record comes through here
         name = resource_id
     elif url is not None and (match := _UUID_URN.match(url)):
         name = match.group(1)
     else:
         name = f"entry-{index}"
-    return Entry(resource, f"{resource_type}/{name}", url)
+    return Entry(resource, f"{resource_type}/{name}", url, resource_type=resource_type)
 
 
 def read_status(entry: Entry, allowed: frozenset[str], field: str = "status") -> str:
