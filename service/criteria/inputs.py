@@ -99,7 +99,7 @@ class Measurement:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: Finding[int](...) would fail with them (3.11)
 class Finding(Generic[T]):
     """A coded, boolean or integer result (an MDT assessment, a grade, ECOG).
 

@@ -27,6 +27,7 @@ __all__ = [
     "Source",
     "UnknownSourceError",
     "cite",
+    "cite_own",
     "full_citation",
     "seeds_in",
     "short_citation",
@@ -220,15 +221,22 @@ def full_citation(seed: str, *, with_note: bool = True) -> str:
     return " ".join(parts)
 
 
-@lru_cache(maxsize=512)
 def cite(text: str) -> str:
     """Replace every seed id (``000``-``004``) in project-written ``text`` with its short
     name: ``"001 Table 2 (Milan)"`` becomes ``"Machairas et al. Table 2 (Milan)"``.
 
-    Idempotent. Not for text from a patient record (see the module docstring). The texts
-    are the criteria's own, a few hundred, so their citations are kept once made.
+    Idempotent. Not for text from a patient record (see the module docstring).
     """
     return _SEED.sub(lambda match: short_citation(match.group(1)), text)
+
+
+@lru_cache(maxsize=512)
+def cite_own(text: str) -> str:
+    """:func:`cite` for the criteria's own fixed texts (a criterion's remarks, what an
+    unknown result needs): a few hundred, so each is rewritten once and kept. Never for a
+    reason or anything else that names a patient's resources or values (it would be
+    kept in memory across patients)."""
+    return cite(text)
 
 
 def seeds_in(texts: Iterable[str]) -> tuple[str, ...]:

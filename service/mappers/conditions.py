@@ -158,7 +158,6 @@ def read_conditions(
             non_primary |= entry.aliases()
         if not categories.keys() & READ_CATEGORIES:
             continue
-        categories = {k: v for k, v in categories.items() if k in READ_CATEGORIES}
         try:
             screened = _screen(entry, categories, at)
         except UnreadableError as exc:

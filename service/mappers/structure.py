@@ -98,7 +98,7 @@ def _matches(pattern: str, *, whole: bool = True) -> Callable[[Any], bool]:
 def _string(value: Any) -> bool:
     """``_STRING`` searched, without the regex: some character is a space, tab, CR or LF,
     or is not whitespace."""
-    if type(value) is not str or not value:
+    if not isinstance(value, str) or not value:
         return False
     return not value.isspace() or any(c in " \t\r\n" for c in value)
 
@@ -109,7 +109,7 @@ _code_pattern = _matches(_CODE)
 def _code(value: Any) -> bool:
     """``_CODE``, without the regex for the usual code (printable ASCII, where the only
     whitespace is the space): no space at either end, none doubled."""
-    if type(value) is str and value.isascii() and value.isprintable():
+    if isinstance(value, str) and value.isascii() and value.isprintable():
         return bool(value) and value[0] != " " and value[-1] != " " and "  " not in value
     return _code_pattern(value)
 
@@ -117,7 +117,7 @@ def _code(value: Any) -> bool:
 def _uri(value: Any) -> bool:
     """``_URI`` without the regex: no space, tab, CR or LF."""
     return (
-        type(value) is str
+        isinstance(value, str)
         and " " not in value
         and "\t" not in value
         and "\r" not in value

@@ -7,7 +7,7 @@ from datetime import date
 
 from service.criteria.inputs import ConditionFact, Measurement
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
-from service.criteria.sources import cite
+from service.criteria.sources import cite_own
 from service.criteria.status import Status
 from service.criteria.values import DateSpan, Evidence, Interval, days_ago
 
@@ -23,7 +23,7 @@ __all__ = [
 
 def _with_remark(criterion: Criterion, status: Status, reason: str) -> str:
     remark = criterion.remarks.get(status.value)
-    return f"{reason}; {cite(remark)}" if remark else reason
+    return f"{reason}; {cite_own(remark)}" if remark else reason
 
 
 def met(criterion: Criterion, reason: str, evidence: Iterable[Evidence]) -> CriterionResult:
@@ -57,7 +57,7 @@ def unknown(
     ``needs`` are the rules' own words: a source review cited there by seed id is shown
     by its short name (:func:`~service.criteria.sources.cite`).
     """
-    wanted = tuple(dict.fromkeys(cite(need) for need in needs))
+    wanted = tuple(dict.fromkeys(cite_own(need) for need in needs))
     if not wanted:
         raise ValueError(f"{criterion.id}: an unknown result must say what it needs")
     return CriterionResult(

@@ -15,7 +15,7 @@ import pytest
 
 from service.criteria import DEFAULT_SETS, EvaluationConfig, evaluate
 from service.criteria.status import Status
-from service.mappers.codes import SNOMED
+from service.mappers.codes import ICD10CM, SNOMED
 
 from .conftest import condition, map_resources, warned
 
@@ -124,3 +124,13 @@ def test_the_categories_read_are_the_ones_the_inputs_are_made_of() -> None:
     )
     assert used
     assert {*used, "primary_site"} == READ_CATEGORIES
+
+
+def test_a_tumour_condition_also_coded_as_a_syndrome_is_read_as_before() -> None:
+    """A carcinoma coded with carcinoid syndrome too is still a tumour descriptor with an
+    unreadable status: skipping the syndrome category must not make it readable."""
+    mixed = condition("C7A.1", id="mixed", clinical=None) | TEXT_ONLY
+    mixed["code"]["coding"].insert(0, {"system": ICD10CM, "code": "E34.0"})
+    inputs = map_resources(mixed)
+    assert inputs.neuroendocrine_carcinoma == ()
+    assert warned(inputs, "Condition/mixed", "unreadable")
