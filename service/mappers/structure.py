@@ -3,7 +3,7 @@
 This is the validation behind every value a decision uses (criteria.md §7: a resource
 that is not valid FHIR R4 is skipped and reported). It walks the resource once
 against element tables generated from the fhir.resources R4B models
-(:mod:`service.mappers.r4_structure`) and checks, as the FHIR JSON format says:
+(:mod:`service.mappers.r4_tables`) and checks, as the FHIR JSON format says:
 
 - every element is one the type defines (an unknown name, a typo of ``valueQuantity``
   included, makes the resource unreadable), and ``_name`` primitive extensions;
@@ -39,7 +39,7 @@ from typing import Any
 
 from service.mappers.errors import UnreadableError
 from service.mappers.json_text import HostileNumber
-from service.mappers.r4_structure import ELEMENTS, REQUIRED_CHOICES
+from service.mappers.r4_tables import ELEMENTS, REQUIRED_CHOICES
 
 __all__ = ["ElementLimitError", "check_structure"]
 
@@ -309,7 +309,7 @@ def check_structure(resource: dict[str, Any], resource_type: str, left: list[int
     is decreased by those visited, and past zero the walk stops with
     :class:`ElementLimitError`, so a hostile resource costs no more than the allowance.
     ``resource_type`` must be one of the resource types of
-    :data:`~service.mappers.r4_structure.ELEMENTS` (Patient, Observation, Condition,
+    :data:`~service.mappers.r4_tables.ELEMENTS` (Patient, Observation, Condition,
     Procedure).
     """
     try:
