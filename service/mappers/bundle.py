@@ -128,17 +128,23 @@ def _base(url: str | None) -> str | None:
     return parts[0] if len(parts) == 3 else None
 
 
-def _refers_to(reference: str, patient: Entry, entry: Entry) -> bool:
+def _own_names(patient: Entry) -> frozenset[str]:
+    """Return the names that are exactly the patient's: ``Patient/<id>`` and its fullUrl."""
+    return patient.aliases() | {f"Patient/{patient.id}"}
+
+
+def _refers_to(reference: str, own: frozenset[str], patient: Entry, entry: Entry) -> bool:
     """Say whether a subject reference is the patient's own (criteria.md §7).
 
     ``Patient/<id>``, the Patient's ``fullUrl`` (``urn:uuid:`` included), or an absolute
     URL of ``Patient/<id>`` whose base is the referring entry's or the Patient's own (a
     server's base). An absolute URL on another server is not the patient's; when neither
     entry has an absolute ``fullUrl`` (a collection of relative resources) no base is
-    known, and the URL is taken to be on the Bundle's own server.
+    known, and the URL is taken to be on the Bundle's own server. ``own`` is
+    :func:`_own_names` of the patient.
     """
     bare = reference.split("/_history/", 1)[0]
-    if bare in patient.aliases() or bare == f"Patient/{patient.id}":
+    if bare in own:
         return True
     if not bare.endswith(f"/Patient/{patient.id}"):
         return False
@@ -165,14 +171,14 @@ def record_from_resources(
     kept: list[Entry] = []
     others: list[Entry] = []
     notes = list(warnings)
-    own = patient.aliases() | {f"Patient/{patient.id}"}
+    own = _own_names(patient)
     for entry in resources:
         if entry.resource_type == "Patient":
             continue
         subject = entry.resource.get("subject")
         if type(subject) is dict:
             reference = subject.get("reference")
-            if type(reference) is str and reference in own:  # the usual case, at once
+            if type(reference) is str and reference in own:  # the usual case: no more to do
                 kept.append(entry)
                 continue
         subject = _subject_reference(entry)
@@ -182,7 +188,7 @@ def record_from_resources(
             elif entry.resource_type in CLINICAL_TYPES:
                 notes.append(Warning(entry.reference, "no subject: cannot tell whose it is"))
             continue
-        if _refers_to(str(subject), patient, entry):
+        if _refers_to(str(subject), own, patient, entry):
             kept.append(entry)
         else:
             others.append(entry)

@@ -21,7 +21,6 @@ from service.mappers.systems import (
     ICD10CM,
     LOINC,
     NCIT,
-    RECODED,
     SNOMED,
     UCUM,
     Code,
@@ -212,14 +211,7 @@ class Terminology:
         index = self._observation_index
         if index is not None:  # one dict lookup per coding instead of a scan of every set
             best: tuple[int, Code] | None = None
-            codings = code.get("coding") if type(code) is dict else None
-            for coding in codings if type(codings) is list else ():
-                if type(coding) is not dict:
-                    continue
-                system, value = coding.get("system"), coding.get("code")
-                if type(system) is not str or type(value) is not str:
-                    continue
-                key = (system, value) if system not in RECODED else canonical(system, value)
+            for key in codings_of(code):
                 rank = index.get(key)
                 if rank is not None and (best is None or rank < best[0]):
                     best = (rank, key)

@@ -129,14 +129,9 @@ def classify_observations(
     for entry in entries:
         if entry.resource_type != "Observation":
             continue
-        resource = entry.resource
-        if "component" in resource:
-            candidates = _candidates(entry, terminology)
-        else:  # the usual Observation: its own code only (as _candidates, without a call)
-            hit = terminology.observation_input(resource.get("code"))
-            candidates = [] if hit is None or hit[0] in PANEL_INPUTS else [(*hit, None)]
+        candidates = _candidates(entry, terminology)
         if not candidates:
-            problem = code_problem(resource.get("code"))
+            problem = code_problem(entry.resource.get("code"))
             if problem is not None:  # issue 9: a malformed code is reported, not dropped
                 warnings.append(Warning(entry.reference, f"unreadable ({problem}); not used"))
             continue

@@ -121,11 +121,7 @@ def make_entry(resource: dict[str, Any], full_url: Any, index: int) -> Entry:
     resource_type = str(resource.get("resourceType"))
     resource_id = resource.get("id")
     url = full_url if isinstance(full_url, str) else None
-    if (
-        type(resource_id) is str
-        and _ID.fullmatch(resource_id) is not None
-        and resource_id not in (".", "..")
-    ):  # is_fhir_id, inline: every resource of every record comes through here
+    if is_fhir_id(resource_id):
         name = resource_id
     elif url is not None and (match := _UUID_URN.match(url)):
         name = match.group(1)

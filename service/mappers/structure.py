@@ -80,17 +80,16 @@ def _on_calendar(text: str) -> bool:
     return True
 
 
-def _matches(pattern: str, *, whole: bool = True) -> Callable[[Any], bool]:
-    """Return a check of a string against ``pattern`` (the whole string, or somewhere in
-    it), compiled when first used (most of the patterns are never needed in a run, and
-    compiling them all takes milliseconds)."""
-    compiled: list[Callable[[str], re.Match[str] | None]] = []
+def _matches(pattern: str) -> Callable[[Any], bool]:
+    """Return a check of a whole string against ``pattern``, compiled when first used
+    (most of the patterns are never needed in a run, and compiling them all takes
+    milliseconds)."""
+    compiled: list[re.Pattern[str]] = []
 
     def check(value: Any) -> bool:
         if not compiled:
-            regex = re.compile(pattern)
-            compiled.append(regex.fullmatch if whole else regex.search)
-        return isinstance(value, str) and compiled[0](value) is not None
+            compiled.append(re.compile(pattern))
+        return isinstance(value, str) and compiled[0].fullmatch(value) is not None
 
     return check
 

@@ -19,7 +19,6 @@ __all__ = [
     "LOINC",
     "NCIT",
     "OID_SYSTEMS",
-    "RECODED",
     "SNOMED",
     "UCUM",
     "Code",
@@ -47,14 +46,14 @@ OID_SYSTEMS: Mapping[str, str] = MappingProxyType(
 """The OID form of each system → its canonical URI (terminology.md, v1.1)."""
 
 
-RECODED = frozenset({*OID_SYSTEMS, ICD10CM})
+_RECODED = frozenset({*OID_SYSTEMS, ICD10CM})
 """Systems whose codings :func:`canonical` changes; every other pair is canonical as sent."""
 
 
 def canonical(system: str, code: str) -> Code:
     """Return the canonical (system, code): OID systems by their URI, ICD-10-CM codes in
     upper case with the dot after the category (``c7b02`` → ``C7B.02``)."""
-    if system not in RECODED:
+    if system not in _RECODED:
         return system, code
     system = OID_SYSTEMS.get(system, system)
     if system == ICD10CM:
@@ -77,7 +76,7 @@ def codings_of(concept: Any) -> list[Code]:
         if type(coding) is dict:
             system, code = coding.get("system"), coding.get("code")
             if type(system) is str and type(code) is str:
-                found.append((system, code) if system not in RECODED else canonical(system, code))
+                found.append(canonical(system, code))
     return found
 
 
