@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import msgspec
 
 __all__ = ["ConfigError", "EvaluationConfig"]
 
@@ -13,8 +14,7 @@ class ConfigError(ValueError):
     """A configuration value is missing, of the wrong type or out of range."""
 
 
-@dataclass(frozen=True)
-class EvaluationConfig:
+class EvaluationConfig(msgspec.Struct, frozen=True):
     """Defaults used where the source reviews give no number.
 
     ``bilirubin_upper_limit_mg_dl`` applies only when the bilirubin Observation has no
@@ -47,7 +47,7 @@ class EvaluationConfig:
 
         Unknown keys and unparseable values raise :class:`ConfigError` naming the key.
         """
-        known = {f.name for f in fields(cls)}
+        known = set(cls.__struct_fields__)
         unknown = set(values) - known
         if unknown:
             raise ConfigError(f"unknown evaluation setting(s): {', '.join(sorted(unknown))}")

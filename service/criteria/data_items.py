@@ -18,8 +18,9 @@ disease). Only data can change a verdict the service computes; judgements are sh
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+
+import msgspec
 
 from service.criteria.inputs import EXCLUSION_INPUTS
 from service.criteria.rules.course import NEEDS_COURSE, NEEDS_ECOG
@@ -39,8 +40,7 @@ from service.criteria.unreadable import NEEDS_READABLE_STATUS
 __all__ = ["DATA_ITEMS", "DataItem", "item", "item_for_need"]
 
 
-@dataclass(frozen=True)
-class DataItem:
+class DataItem(msgspec.Struct, frozen=True):
     """One thing to record (or, with ``judgement``, to decide at the MDT).
 
     ``fields`` are the criteria-input fields a recording fills (empty for judgements).

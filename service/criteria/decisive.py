@@ -29,7 +29,8 @@ from the three-valued logic of criteria.md §1:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from service.criteria.catalogue import evaluation_order
 from service.criteria.data_items import DATA_ITEMS, DataItem, item, item_for_need
@@ -47,8 +48,7 @@ ASKED_ONLY = frozenset({"primary-resection-date", "mdt-which-primary", "conditio
 Condition are recorded), never candidates because a field is absent."""
 
 
-@dataclass(frozen=True)
-class ItemImpact:
+class ItemImpact(msgspec.Struct, frozen=True):
     """One data item and the set verdicts it bears on.
 
     ``changes``: ids of the indeterminate sets whose verdict recording it could change;
@@ -62,8 +62,7 @@ class ItemImpact:
     asked_by: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class DecisiveData:
+class DecisiveData(msgspec.Struct, frozen=True):
     """The items to record (ranked), the MDT decisions still open, and the items asked
     for that could not change any verdict."""
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
+
+import msgspec
 
 from service.criteria.config import EvaluationConfig
 from service.criteria.model import CriteriaSet, Criterion, Threshold
@@ -43,8 +44,7 @@ class DocumentationError(ValueError):
     """A published criterion has no documentation, or its text does not fit it."""
 
 
-@dataclass(frozen=True)
-class CriterionRules:
+class CriterionRules(msgspec.Struct, frozen=True):
     """Templates for when a criterion is ``met``, ``not_met`` and ``unknown``."""
 
     met: str
@@ -52,8 +52,7 @@ class CriterionRules:
     unknown: str
 
 
-@dataclass(frozen=True)
-class RuleText:
+class RuleText(msgspec.Struct, frozen=True):
     """The three rules of one criterion with every placeholder filled in."""
 
     met: str

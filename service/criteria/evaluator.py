@@ -8,7 +8,8 @@ that reads another set's result is evaluated after it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from service.criteria.catalogue import evaluation_order
 from service.criteria.config import EvaluationConfig
@@ -28,8 +29,7 @@ from service.criteria.unreadable import guard_unreadable_exclusions
 __all__ = ["Evaluation", "decide", "evaluate", "evaluate_set"]
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(msgspec.Struct, frozen=True):
     """The outcome of all sets for one patient, with notes and reading warnings."""
 
     inputs: CriteriaInputs

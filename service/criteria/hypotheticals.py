@@ -18,11 +18,12 @@ results 182 days ago and now.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
+
+from msgspec.structs import replace
 
 from service.criteria.config import EvaluationConfig
 from service.criteria.inputs import (
@@ -40,7 +41,7 @@ __all__ = ["recordings"]
 HYPOTHETICAL = "hypothetical/recording"
 """The reference every hypothetical value carries (never shown: only statuses are read)."""
 
-_FIELDS = frozenset(CriteriaInputs.__dataclass_fields__)
+_FIELDS = frozenset(CriteriaInputs.__struct_fields__)
 _SIX_MONTHS = 182
 
 Builder = Callable[[CriteriaInputs, EvaluationConfig, tuple[CriteriaSet, ...]], list[Any]]

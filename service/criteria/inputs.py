@@ -10,10 +10,11 @@ its window is configurable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
+
+import msgspec
 
 from service.criteria.values import DateSpan, Evidence, EvidenceValue, Interval
 
@@ -44,16 +45,14 @@ def _date_text(span: DateSpan | None) -> str | None:
     return None if span is None else span.text
 
 
-@dataclass(frozen=True, slots=True)
-class Warning:  # noqa: A001 - the result contract calls these "warnings"
+class Warning(msgspec.Struct, frozen=True):  # noqa: A001 - the result contract calls these "warnings"
     """A resource that could not be read or interpreted, and why."""
 
     reference: str | None
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Measurement:
+class Measurement(msgspec.Struct, frozen=True):
     """A numeric result normalised to ``unit``.
 
     ``value`` is ``None`` when the resource is readable but not interpretable
@@ -99,8 +98,7 @@ class Measurement:
         )
 
 
-@dataclass(frozen=True)  # no slots: Finding[int](...) would fail with them (3.11)
-class Finding(Generic[T]):
+class Finding(msgspec.Struct, Generic[T], frozen=True):
     """A coded, boolean or integer result (an MDT assessment, a grade, ECOG).
 
     ``value`` is ``None`` when the latest result is readable but not interpretable
@@ -120,8 +118,7 @@ class Finding(Generic[T]):
         return Evidence(self.reference, value, None, _date_text(self.date))
 
 
-@dataclass(frozen=True)
-class ConditionFact:
+class ConditionFact(msgspec.Struct, frozen=True):
     """A Condition the service recognised, with the code that matched.
 
     ``present`` is criteria.md §3's "counts as present". The mappers put only present
@@ -143,8 +140,7 @@ class ConditionFact:
         return Evidence(self.reference, self.code, None, _date_text(self.date))
 
 
-@dataclass(frozen=True)
-class PrimarySite(ConditionFact):
+class PrimarySite(ConditionFact, frozen=True):
     """A primary-tumour Condition and what its site code says about portal drainage."""
 
     drainage: Drainage = "undetermined"
@@ -153,8 +149,7 @@ class PrimarySite(ConditionFact):
     """The code says "metastasis of unknown primary": no primary was found."""
 
 
-@dataclass(frozen=True)
-class ProcedureFact:
+class ProcedureFact(msgspec.Struct, frozen=True):
     """A completed Procedure the service recognised."""
 
     reference: str
@@ -179,8 +174,7 @@ EXCLUSION_INPUTS: tuple[str, ...] = (
 """The inputs an :class:`UnreadableCondition` may stand for (exclusions, threshold raisers)."""
 
 
-@dataclass(frozen=True)
-class UnreadableCondition:
+class UnreadableCondition(msgspec.Struct, frozen=True):
     """A Condition whose code is an exclusion but whose status or date cannot be read.
 
     criteria.md §7: it is not skipped as if absent. ``input`` names the input it would
@@ -200,8 +194,7 @@ class UnreadableCondition:
         return ConditionFact(self.reference, None, self.code, self.display, True)
 
 
-@dataclass(frozen=True)
-class Deceased:
+class Deceased(msgspec.Struct, frozen=True):
     """The patient is recorded as deceased on or before the evaluation date.
 
     ``date`` is ``None`` for ``deceasedBoolean`` true (or an unreadable date): the
@@ -220,8 +213,7 @@ class Deceased:
         return "no date given" if self.date is None else self.date.label
 
 
-@dataclass(frozen=True)
-class CriteriaInputs:
+class CriteriaInputs(msgspec.Struct, frozen=True):
     """Everything the criteria read about one patient, as of ``evaluation_date``.
 
     Single results are the most recent usable one; tuples are ordered oldest first
@@ -268,7 +260,7 @@ class CriteriaInputs:
 
 _NOT_INPUTS = frozenset({"patient", "warnings", "unreadable_conditions", "deceased"})
 INPUT_NAMES: frozenset[str] = frozenset(
-    name for name in CriteriaInputs.__dataclass_fields__ if name not in _NOT_INPUTS
+    name for name in CriteriaInputs.__struct_fields__ if name not in _NOT_INPUTS
 )
 """The names a criterion may declare in its ``inputs`` (checked when sets load)."""
 

@@ -9,10 +9,11 @@ small pure functions ``(criterion, context) -> CriterionResult``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Literal
+
+import msgspec
 
 from service.criteria.config import EvaluationConfig
 from service.criteria.inputs import CriteriaInputs
@@ -33,8 +34,7 @@ __all__ = [
 Pathway = Literal["transplant", "resection"]
 
 
-@dataclass(frozen=True)
-class Threshold:
+class Threshold(msgspec.Struct, frozen=True):
     """A number with its unit (UCUM where one exists: ``%``, ``a``, ``d``, ``10*9/L``)."""
 
     value: Decimal
@@ -44,8 +44,7 @@ class Threshold:
         return f"{self.value} {self.unit}"
 
 
-@dataclass(frozen=True)
-class Criterion:
+class Criterion(msgspec.Struct, frozen=True):
     """One criterion of a set: what it checks, how, and on whose authority."""
 
     id: str
@@ -54,17 +53,16 @@ class Criterion:
     inputs: tuple[str, ...]
     source: str
     rationale: str
-    thresholds: Mapping[str, Threshold] = field(default_factory=dict)
+    thresholds: Mapping[str, Threshold] = msgspec.field(default_factory=dict)
     parts: tuple[str, ...] = ()
     """For combining rules: ids of the criteria (of this set) it combines."""
     depends_on_set: str | None = None
     """A set whose result this criterion reads (e.g. UNOS reads ``resection``)."""
-    remarks: Mapping[str, str] = field(default_factory=dict)
+    remarks: Mapping[str, str] = msgspec.field(default_factory=dict)
     """Sentences appended to the reason for a given status (``"not_met": "..."``)."""
 
 
-@dataclass(frozen=True)
-class CriteriaSet:
+class CriteriaSet(msgspec.Struct, frozen=True):
     """A versioned, sourced set of criteria for one pathway."""
 
     id: str
@@ -84,8 +82,7 @@ class CriteriaSet:
         raise KeyError(criterion_id)
 
 
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
+class CriterionResult(msgspec.Struct, frozen=True):
     """The outcome of one criterion.
 
     ``evidence`` is non-empty for ``met``/``not_met``; ``needs`` (what to record to
@@ -99,8 +96,7 @@ class CriterionResult:
     needs: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class SetResult:
+class SetResult(msgspec.Struct, frozen=True):
     """The outcome of a criteria set, with every criterion's result."""
 
     criteria_set: CriteriaSet
@@ -109,14 +105,13 @@ class SetResult:
     results: tuple[CriterionResult, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class EvaluationContext:
+class EvaluationContext(msgspec.Struct, frozen=True):
     """What a rule may read: the inputs, the config, and results already decided."""
 
     inputs: CriteriaInputs
     config: EvaluationConfig
-    set_results: Mapping[str, SetResult] = field(default_factory=dict)
-    sibling_results: Mapping[str, CriterionResult] = field(default_factory=dict)
+    set_results: Mapping[str, SetResult] = msgspec.field(default_factory=dict)
+    sibling_results: Mapping[str, CriterionResult] = msgspec.field(default_factory=dict)
 
     @property
     def evaluation_date(self) -> date:
@@ -127,8 +122,7 @@ class EvaluationContext:
 RuleFunction = Callable[[Criterion, EvaluationContext], CriterionResult]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """An entry of the rule vocabulary: its function and what a criterion must declare.
 
     ``reads`` are the input names the rule reads; ``thresholds`` maps each threshold
@@ -138,6 +132,6 @@ class Rule:
     name: str
     function: RuleFunction
     reads: frozenset[str]
-    thresholds: Mapping[str, str] = field(default_factory=dict)
+    thresholds: Mapping[str, str] = msgspec.field(default_factory=dict)
     combines: bool = False
     needs_set: bool = False

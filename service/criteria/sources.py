@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
+
+import msgspec
 
 __all__ = [
     "SOURCES",
@@ -38,8 +39,7 @@ class UnknownSourceError(KeyError):
     """A seed id that names none of the five reviews."""
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(msgspec.Struct, frozen=True):
     """One source review: who wrote it, where it appeared, and how sure we are.
 
     ``authors`` are in Vancouver style (``"Gut P"``) and empty when not confirmed;

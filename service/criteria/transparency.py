@@ -28,9 +28,10 @@ smoking status); the ECOG performance status is a functional status assessment.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
+
+import msgspec
 
 from service.criteria.model import CriteriaSet, Criterion
 from service.criteria.rules.extent import REMNANT_CRITERION
@@ -133,8 +134,7 @@ RELEASES: Mapping[str, date] = MappingProxyType(
 """When each criteria version was published; a published version is never edited."""
 
 
-@dataclass(frozen=True)
-class DataUse:
+class DataUse(msgspec.Struct, frozen=True):
     """Whether a set uses one of the attributes (5)-(13), and for what."""
 
     key: str
@@ -143,8 +143,7 @@ class DataUse:
     how: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class SourceAttributes:
+class SourceAttributes(msgspec.Struct, frozen=True):
     """The 13 source attributes of one criteria set."""
 
     set_id: str

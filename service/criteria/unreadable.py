@@ -16,8 +16,9 @@ on other evidence stays ``not_met``.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from service.criteria.inputs import UnreadableCondition
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext

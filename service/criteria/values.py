@@ -8,11 +8,11 @@ only when the whole interval lies on one side of a threshold (criteria.md §3).
 
 from __future__ import annotations
 
-import calendar
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+
+import msgspec
 
 from service.criteria.status import Status
 
@@ -34,8 +34,7 @@ class DateFormatError(ValueError):
     """A string is not a valid FHIR date, dateTime or instant."""
 
 
-@dataclass(frozen=True, order=True, slots=True)
-class DateSpan:
+class DateSpan(msgspec.Struct, frozen=True, order=True):
     """The calendar days a FHIR date could stand for.
 
     ``2026-03-04T10:00:00+01:00`` is the single day 2026-03-04 (the day as recorded:
@@ -81,8 +80,10 @@ def parse_fhir_date(text: str) -> DateSpan:
     if match["month"] is None:
         return DateSpan(date(year, 1, 1), date(year, 12, 31), text)
     month = int(match["month"])
-    last_day = calendar.monthrange(year, month)[1]
-    return DateSpan(date(year, month, 1), date(year, month, last_day), text)
+    if month == 12:
+        return DateSpan(date(year, 12, 1), date(year, 12, 31), text)
+    last = date(year, month + 1, 1) - timedelta(days=1)  # no calendar module: CLI start-up
+    return DateSpan(date(year, month, 1), last, text)
 
 
 def whole_years_between(born: date, at: date) -> int:
@@ -99,8 +100,7 @@ def days_ago(days: int, at: date) -> date:
         return date.min
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
+class Interval(msgspec.Struct, frozen=True):
     """A set of possible values: a point, a half-line from a comparator, or a range.
 
     ``low``/``high`` of ``None`` mean unbounded on that side.
@@ -220,8 +220,7 @@ def format_decimal(value: Decimal) -> str:
 EvidenceValue = str | int | bool | Decimal | None
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(msgspec.Struct, frozen=True):
     """One piece of evidence behind a decision: which resource, what value, when."""
 
     reference: str

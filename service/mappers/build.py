@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
+
+from msgspec.structs import replace
 
 from service.criteria.inputs import CriteriaInputs, Warning
 from service.mappers.bundle import PatientRecord, record_from_bundle

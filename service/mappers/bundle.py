@@ -8,8 +8,9 @@ resource that matters is validated on its own later.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from service.criteria.inputs import Warning
 from service.mappers.errors import BundleError
@@ -22,8 +23,7 @@ __all__ = ["PatientRecord", "load_bundle_json", "record_from_bundle", "record_fr
 CLINICAL_TYPES = frozenset({"Observation", "Condition", "Procedure"})
 
 
-@dataclass(frozen=True)
-class PatientRecord:
+class PatientRecord(msgspec.Struct, frozen=True):
     """One patient's resources, ready for mapping, and warnings found so far."""
 
     patient: Entry

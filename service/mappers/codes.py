@@ -10,10 +10,12 @@ defaults with a site's local codes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from service.mappers.sites import PRIMARY_SITES, PROCEDURE_ORGANS, SiteOfPrimary
 from service.mappers.systems import (
@@ -43,8 +45,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class CodeSet:
+class CodeSet(msgspec.Struct, frozen=True):
     """Exact (system, code) pairs plus (system, prefix) families."""
 
     exact: frozenset[Code] = frozenset()
@@ -175,15 +176,16 @@ _PORTAL_SIGN_NAMES: Mapping[Code, str] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True)
-class Terminology:
+class Terminology(msgspec.Struct, frozen=True, dict=True):
     """All code sets in force: the shipped defaults plus any site mapping."""
 
-    observations: Mapping[str, CodeSet] = field(default_factory=lambda: OBSERVATION_CODES)
-    conditions: Mapping[str, CodeSet] = field(default_factory=lambda: CONDITION_CODES)
-    procedures: Mapping[str, CodeSet] = field(default_factory=lambda: PROCEDURE_CODES)
-    primary_sites: Mapping[Code, SiteOfPrimary] = field(default_factory=lambda: PRIMARY_SITES)
-    procedure_organs: Mapping[Code, frozenset[str]] = field(
+    observations: Mapping[str, CodeSet] = msgspec.field(default_factory=lambda: OBSERVATION_CODES)
+    conditions: Mapping[str, CodeSet] = msgspec.field(default_factory=lambda: CONDITION_CODES)
+    procedures: Mapping[str, CodeSet] = msgspec.field(default_factory=lambda: PROCEDURE_CODES)
+    primary_sites: Mapping[Code, SiteOfPrimary] = msgspec.field(
+        default_factory=lambda: PRIMARY_SITES
+    )
+    procedure_organs: Mapping[Code, frozenset[str]] = msgspec.field(
         default_factory=lambda: PROCEDURE_ORGANS
     )
     """The organs each primary-resection code removes; a code without an entry (a site

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
+
+import msgspec
 
 from service.criteria.inputs import ConditionFact, PrimarySite, UnreadableCondition, Warning
 from service.criteria.values import DateSpan
@@ -53,8 +54,7 @@ counts, but no criterion reads) is not read, so not validated: issue 12, validat
 what a decision uses."""
 
 
-@dataclass(frozen=True)
-class ConditionFacts:
+class ConditionFacts(msgspec.Struct, frozen=True):
     """Recognised Conditions by category, oldest first.
 
     ``primary_tumour_aliases`` are the references a Procedure may use to point at the

@@ -10,10 +10,11 @@ number without a unit is never assumed to be in any unit. Arithmetic is decimal.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
+
+import msgspec
 
 from service.criteria.values import Interval
 from service.mappers.codes import UCUM
@@ -38,8 +39,7 @@ class UninterpretableError(ValueError):
     """A readable value that cannot be interpreted (unrecognised unit, odd string)."""
 
 
-@dataclass(frozen=True)
-class UnitTable:
+class UnitTable(msgspec.Struct, frozen=True, dict=True):
     """Units accepted for one input: UCUM codes and free-text spellings, each with a
     divisor that converts to ``normalised``."""
 

@@ -8,10 +8,11 @@ be screened before the few that decide anything are fully validated.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
+
+import msgspec
 
 from service.criteria.values import DateFormatError, DateSpan, parse_fhir_date
 from service.mappers.errors import UnreadableError
@@ -65,35 +66,23 @@ EXCLUDED_VERIFICATION_STATUSES = frozenset({"refuted", "entered-in-error"})
 _MIN_INSTANT = datetime.min.replace(tzinfo=UTC)
 
 
-@dataclass(init=False)
-class Entry:
+class Entry(msgspec.Struct, dict=True):
     """A resource from a Bundle (or a FHIR search) with the name it is reported by.
 
-    Treat it as immutable. It is not a frozen dataclass only because a record makes one
-    per resource, and a frozen one takes four times as long to make (issue 12).
+    Treat it as immutable (it is not frozen only so that ``resource_type`` can be filled
+    in when it is not given).
     """
 
     resource: dict[str, Any]
     reference: str
     full_url: str | None = None
-    resource_type: str = field(init=False, repr=False, compare=False)
+    resource_type: str = ""
     """The resource's type (``Observation``), read once: the mappers ask for it on every
-    resource several times."""
+    resource several times. Left out, it is read from ``resource``."""
 
-    def __init__(
-        self,
-        resource: dict[str, Any],
-        reference: str,
-        full_url: str | None = None,
-        *,
-        resource_type: str | None = None,
-    ) -> None:
-        self.resource = resource
-        self.reference = reference
-        self.full_url = full_url
-        self.resource_type = (
-            str(resource.get("resourceType")) if resource_type is None else resource_type
-        )
+    def __post_init__(self) -> None:
+        if not self.resource_type:
+            self.resource_type = str(self.resource.get("resourceType"))
 
     @property
     def id(self) -> str:
@@ -203,11 +192,8 @@ def read_last_updated(entry: Entry) -> datetime:
     return parsed
 
 
-@dataclass
-class Dated:
-    """A candidate result with what orders it: date, then lastUpdated, then id.
-
-    Treat it as immutable (not frozen for speed, as :class:`Entry`)."""
+class Dated(msgspec.Struct, frozen=True):
+    """A candidate result with what orders it: date, then lastUpdated, then id."""
 
     entry: Entry
     date: DateSpan | None

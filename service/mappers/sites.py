@@ -11,8 +11,9 @@ holds a recorded primary site (or no site is recorded). Organs are named from
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+
+import msgspec
 
 from service.criteria.inputs import Drainage
 from service.mappers.systems import ICD10CM, SNOMED, Code
@@ -41,8 +42,7 @@ ORGANS = frozenset(
 """The organs a site or procedure code may name."""
 
 
-@dataclass(frozen=True)
-class SiteOfPrimary:
+class SiteOfPrimary(msgspec.Struct, frozen=True):
     """What a primary-site code says: where, portal drainage, and the organs holding it.
 
     ``organs`` is empty when the code does not locate the primary in an organ

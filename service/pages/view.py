@@ -186,7 +186,8 @@ def _labels(evaluation: Evaluation | None) -> dict[str, str]:
     if evaluation is None:
         return {}
     labels: dict[str, str] = {}
-    for value in vars(evaluation.inputs).values():
+    inputs = evaluation.inputs
+    for value in (getattr(inputs, name) for name in inputs.__struct_fields__):
         if isinstance(value, tuple):
             for fact in value:
                 if isinstance(fact, ConditionFact | ProcedureFact):

@@ -14,10 +14,12 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any
+
+import msgspec
 
 from service.criteria import EvaluationConfig
 from service.mappers import Terminology
@@ -47,11 +49,11 @@ def portable(terminology: Terminology) -> Terminology:
     """Return ``terminology`` with plain dicts for its read-only mappings, so it can be
     sent to worker processes (a ``MappingProxyType`` cannot be pickled)."""
     changes = {
-        f.name: dict(value)
-        for f in fields(terminology)
-        if isinstance(value := getattr(terminology, f.name), MappingProxyType)
+        name: dict(value)
+        for name in terminology.__struct_fields__
+        if isinstance(value := getattr(terminology, name), MappingProxyType)
     }
-    return replace(terminology, **changes)
+    return msgspec.structs.replace(terminology, **changes)
 
 
 def _init_worker(job: EvaluationJob) -> None:

@@ -3,12 +3,12 @@ open pathway, stable uuids, valid FHIR R4, and accepted suggestions counted."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from msgspec.structs import replace
 
 from service.cdshooks.cards import build_card
 from service.cdshooks.suggestions import (

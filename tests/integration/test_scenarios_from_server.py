@@ -72,7 +72,7 @@ def test_a_scenario_fetched_from_the_server_maps_like_its_bundle(
     from_server = map_record(fhir_client.fetch_patient(patient_id), AT)
     from_file = map_bundle(bundle, AT)
 
-    fields = [name for name in from_file.__dataclass_fields__ if name != "warnings"]
+    fields = [name for name in from_file.__struct_fields__ if name != "warnings"]
     differing = [f for f in fields if getattr(from_file, f) != getattr(from_server, f)]
     assert differing == []
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from service.mappers import DEFAULT_TERMINOLOGY, Terminology
 from service.mappers.codes import ICD10CM, LOINC, CodeSet

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from service.criteria.inputs import ConditionFact, Measurement, PrimarySite
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
@@ -55,8 +55,7 @@ def _ki67_decision(
     return status, f"{shown} straddles {limit} %"
 
 
-@dataclass(frozen=True)
-class _GradeVerdict:
+class _GradeVerdict(msgspec.Struct, frozen=True):
     """What the grade evidence says: ``low`` (G1/G2), ``high`` (G3, no NEC), or
     ``None`` when nothing decides; ``carcinoma`` when a NEC is recorded."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from service.criteria.model import CriteriaSet, Criterion
 from service.criteria.sets.common import (

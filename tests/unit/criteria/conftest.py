@@ -9,10 +9,11 @@ The test modules import these helpers as ``tests.unit.criteria.conftest``.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+
+from msgspec.structs import replace
 
 from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig, evaluate
 from service.criteria.evaluator import Evaluation

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from msgspec.structs import replace
 
 from service.criteria import DEFAULT_SETS, CriteriaSet, CriteriaSetError, validate_sets
 from service.criteria.catalogue import evaluation_order

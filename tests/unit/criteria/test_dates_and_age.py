@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 import pytest
@@ -117,6 +118,15 @@ def test_a_fhir_date_stands_for_every_day_it_could_be(
     parsed = parse_fhir_date(text)
     assert (parsed.earliest, parsed.latest) == (earliest, latest)
     assert parsed.is_exact is (earliest == latest)
+
+
+@pytest.mark.parametrize("year", [1, 4, 1900, 2000, 2023, 2024, 9999])
+def test_a_month_stands_for_its_first_to_its_last_day(year: int) -> None:
+    # parse_fhir_date works the last day out without the calendar module (CLI start-up)
+    for month in range(1, 13):
+        parsed = parse_fhir_date(f"{year:04d}-{month:02d}")
+        last = calendar.monthrange(year, month)[1]
+        assert (parsed.earliest, parsed.latest) == (date(year, month, 1), date(year, month, last))
 
 
 @pytest.mark.parametrize("text", ["2026-02-30", "2026-13", "26-11-22", "2026-11-22T10:00", ""])

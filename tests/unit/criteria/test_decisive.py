@@ -4,12 +4,12 @@ can move an indeterminate set, ranked, with the items that alone decide a set ma
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig
 from service.criteria.data_items import DATA_ITEMS, item_for_need

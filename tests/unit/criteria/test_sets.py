@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
-from dataclasses import fields, replace
 from typing import Any
 
 import pytest
+from msgspec.structs import fields, replace
 
 from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig, evaluate
 from service.criteria.inputs import UnreadableCondition, Warning

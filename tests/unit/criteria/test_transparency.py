@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest
+from msgspec.structs import replace
 
 from service.criteria import DEFAULT_SETS
 from service.criteria.inputs import INPUT_NAMES

@@ -5,9 +5,8 @@ and ``needs`` asks for a readable status on it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from service.criteria.inputs import UnreadableCondition
 from service.criteria.status import SetStatus

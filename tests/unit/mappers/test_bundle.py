@@ -270,7 +270,7 @@ def test_an_id_that_is_not_a_fhir_id_is_never_used_as_the_reference(bad_id: str)
 
 
 def test_an_entry_can_be_copied_with_a_field_changed() -> None:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from service.mappers.reading import Entry
 
