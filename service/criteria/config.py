@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import msgspec
+from service.records import Struct
 
 __all__ = ["ConfigError", "EvaluationConfig"]
 
@@ -14,7 +14,7 @@ class ConfigError(ValueError):
     """A configuration value is missing, of the wrong type or out of range."""
 
 
-class EvaluationConfig(msgspec.Struct, frozen=True):
+class EvaluationConfig(Struct, frozen=True):
     """Defaults used where the source reviews give no number.
 
     ``bilirubin_upper_limit_mg_dl`` applies only when the bilirubin Observation has no

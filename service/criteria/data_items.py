@@ -20,8 +20,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-import msgspec
-
 from service.criteria.inputs import EXCLUSION_INPUTS
 from service.criteria.rules.course import NEEDS_COURSE, NEEDS_ECOG
 from service.criteria.rules.extent import (
@@ -36,11 +34,12 @@ from service.criteria.rules.patient import NEEDS_BIRTH_DATE
 from service.criteria.rules.primary import NEEDS_RESECTABLE, NEEDS_RESECTION, NEEDS_RESECTION_DATE
 from service.criteria.rules.tumour import NEEDS_GRADE, NEEDS_KI67, NEEDS_SITE
 from service.criteria.unreadable import NEEDS_READABLE_STATUS
+from service.records import Struct
 
 __all__ = ["DATA_ITEMS", "DataItem", "item", "item_for_need"]
 
 
-class DataItem(msgspec.Struct, frozen=True):
+class DataItem(Struct, frozen=True):
     """One thing to record (or, with ``judgement``, to decide at the MDT).
 
     ``fields`` are the criteria-input fields a recording fills (empty for judgements).

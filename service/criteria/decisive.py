@@ -30,8 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import msgspec
-
 from service.criteria.catalogue import evaluation_order
 from service.criteria.data_items import DATA_ITEMS, DataItem, item, item_for_need
 from service.criteria.evaluator import Evaluation, decide
@@ -39,6 +37,7 @@ from service.criteria.hypotheticals import recordings
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.model import CriteriaSet, CriterionResult, EvaluationContext, SetResult
 from service.criteria.status import SetStatus, Status, set_status
+from service.records import Struct
 
 __all__ = ["DecisiveData", "ItemImpact", "decisive_data"]
 
@@ -48,7 +47,7 @@ ASKED_ONLY = frozenset({"primary-resection-date", "mdt-which-primary", "conditio
 Condition are recorded), never candidates because a field is absent."""
 
 
-class ItemImpact(msgspec.Struct, frozen=True):
+class ItemImpact(Struct, frozen=True):
     """One data item and the set verdicts it bears on.
 
     ``changes``: ids of the indeterminate sets whose verdict recording it could change;
@@ -62,7 +61,7 @@ class ItemImpact(msgspec.Struct, frozen=True):
     asked_by: tuple[tuple[str, str], ...] = ()
 
 
-class DecisiveData(msgspec.Struct, frozen=True):
+class DecisiveData(Struct, frozen=True):
     """The items to record (ranked), the MDT decisions still open, and the items asked
     for that could not change any verdict."""
 

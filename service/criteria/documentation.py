@@ -19,10 +19,9 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
-import msgspec
-
 from service.criteria.config import EvaluationConfig
 from service.criteria.model import CriteriaSet, Criterion, Threshold
+from service.records import Struct
 
 __all__ = [
     "CRITERION_RULES",
@@ -44,7 +43,7 @@ class DocumentationError(ValueError):
     """A published criterion has no documentation, or its text does not fit it."""
 
 
-class CriterionRules(msgspec.Struct, frozen=True):
+class CriterionRules(Struct, frozen=True):
     """Templates for when a criterion is ``met``, ``not_met`` and ``unknown``."""
 
     met: str
@@ -52,7 +51,7 @@ class CriterionRules(msgspec.Struct, frozen=True):
     unknown: str
 
 
-class RuleText(msgspec.Struct, frozen=True):
+class RuleText(Struct, frozen=True):
     """The three rules of one criterion with every placeholder filled in."""
 
     met: str

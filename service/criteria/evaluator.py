@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import msgspec
-
 from service.criteria.catalogue import evaluation_order
 from service.criteria.config import EvaluationConfig
 from service.criteria.inputs import CriteriaInputs, Deceased, Warning
@@ -25,11 +23,12 @@ from service.criteria.notes import notes_for
 from service.criteria.rules import RULES
 from service.criteria.status import SetStatus, Status, set_status
 from service.criteria.unreadable import guard_unreadable_exclusions
+from service.records import Struct
 
 __all__ = ["Evaluation", "decide", "evaluate", "evaluate_set"]
 
 
-class Evaluation(msgspec.Struct, frozen=True):
+class Evaluation(Struct, frozen=True):
     """The outcome of all sets for one patient, with notes and reading warnings."""
 
     inputs: CriteriaInputs

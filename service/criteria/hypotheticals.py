@@ -23,8 +23,6 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from msgspec.structs import replace
-
 from service.criteria.config import EvaluationConfig
 from service.criteria.inputs import (
     CriteriaInputs,
@@ -35,6 +33,7 @@ from service.criteria.inputs import (
 )
 from service.criteria.model import CriteriaSet
 from service.criteria.values import DateSpan, Interval
+from service.records import replace
 
 __all__ = ["recordings"]
 

@@ -14,9 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
-import msgspec
-
 from service.criteria.values import DateSpan, Evidence, EvidenceValue, Interval
+from service.records import Struct
 
 __all__ = [
     "EXCLUSION_INPUTS",
@@ -45,14 +44,14 @@ def _date_text(span: DateSpan | None) -> str | None:
     return None if span is None else span.text
 
 
-class Warning(msgspec.Struct, frozen=True):  # noqa: A001 - the result contract calls these "warnings"
+class Warning(Struct, frozen=True):  # noqa: A001 - the result contract calls these "warnings"
     """A resource that could not be read or interpreted, and why."""
 
     reference: str | None
     message: str
 
 
-class Measurement(msgspec.Struct, frozen=True):
+class Measurement(Struct, frozen=True):
     """A numeric result normalised to ``unit``.
 
     ``value`` is ``None`` when the resource is readable but not interpretable
@@ -98,7 +97,7 @@ class Measurement(msgspec.Struct, frozen=True):
         )
 
 
-class Finding(msgspec.Struct, Generic[T], frozen=True):
+class Finding(Struct, Generic[T], frozen=True):
     """A coded, boolean or integer result (an MDT assessment, a grade, ECOG).
 
     ``value`` is ``None`` when the latest result is readable but not interpretable
@@ -118,7 +117,7 @@ class Finding(msgspec.Struct, Generic[T], frozen=True):
         return Evidence(self.reference, value, None, _date_text(self.date))
 
 
-class ConditionFact(msgspec.Struct, frozen=True):
+class ConditionFact(Struct, frozen=True):
     """A Condition the service recognised, with the code that matched.
 
     ``present`` is criteria.md §3's "counts as present". The mappers put only present
@@ -149,7 +148,7 @@ class PrimarySite(ConditionFact, frozen=True):
     """The code says "metastasis of unknown primary": no primary was found."""
 
 
-class ProcedureFact(msgspec.Struct, frozen=True):
+class ProcedureFact(Struct, frozen=True):
     """A completed Procedure the service recognised."""
 
     reference: str
@@ -174,7 +173,7 @@ EXCLUSION_INPUTS: tuple[str, ...] = (
 """The inputs an :class:`UnreadableCondition` may stand for (exclusions, threshold raisers)."""
 
 
-class UnreadableCondition(msgspec.Struct, frozen=True):
+class UnreadableCondition(Struct, frozen=True):
     """A Condition whose code is an exclusion but whose status or date cannot be read.
 
     criteria.md §7: it is not skipped as if absent. ``input`` names the input it would
@@ -194,7 +193,7 @@ class UnreadableCondition(msgspec.Struct, frozen=True):
         return ConditionFact(self.reference, None, self.code, self.display, True)
 
 
-class Deceased(msgspec.Struct, frozen=True):
+class Deceased(Struct, frozen=True):
     """The patient is recorded as deceased on or before the evaluation date.
 
     ``date`` is ``None`` for ``deceasedBoolean`` true (or an unreadable date): the
@@ -213,7 +212,7 @@ class Deceased(msgspec.Struct, frozen=True):
         return "no date given" if self.date is None else self.date.label
 
 
-class CriteriaInputs(msgspec.Struct, frozen=True):
+class CriteriaInputs(Struct, frozen=True):
     """Everything the criteria read about one patient, as of ``evaluation_date``.
 
     Single results are the most recent usable one; tuples are ordered oldest first

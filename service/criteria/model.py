@@ -13,12 +13,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-import msgspec
-
 from service.criteria.config import EvaluationConfig
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.status import SetStatus, Status
 from service.criteria.values import Evidence
+from service.records import Struct, field
 
 __all__ = [
     "Criterion",
@@ -34,7 +33,7 @@ __all__ = [
 Pathway = Literal["transplant", "resection"]
 
 
-class Threshold(msgspec.Struct, frozen=True):
+class Threshold(Struct, frozen=True):
     """A number with its unit (UCUM where one exists: ``%``, ``a``, ``d``, ``10*9/L``)."""
 
     value: Decimal
@@ -44,7 +43,7 @@ class Threshold(msgspec.Struct, frozen=True):
         return f"{self.value} {self.unit}"
 
 
-class Criterion(msgspec.Struct, frozen=True):
+class Criterion(Struct, frozen=True):
     """One criterion of a set: what it checks, how, and on whose authority."""
 
     id: str
@@ -53,16 +52,16 @@ class Criterion(msgspec.Struct, frozen=True):
     inputs: tuple[str, ...]
     source: str
     rationale: str
-    thresholds: Mapping[str, Threshold] = msgspec.field(default_factory=dict)
+    thresholds: Mapping[str, Threshold] = field(default_factory=dict)
     parts: tuple[str, ...] = ()
     """For combining rules: ids of the criteria (of this set) it combines."""
     depends_on_set: str | None = None
     """A set whose result this criterion reads (e.g. UNOS reads ``resection``)."""
-    remarks: Mapping[str, str] = msgspec.field(default_factory=dict)
+    remarks: Mapping[str, str] = field(default_factory=dict)
     """Sentences appended to the reason for a given status (``"not_met": "..."``)."""
 
 
-class CriteriaSet(msgspec.Struct, frozen=True):
+class CriteriaSet(Struct, frozen=True):
     """A versioned, sourced set of criteria for one pathway."""
 
     id: str
@@ -82,7 +81,7 @@ class CriteriaSet(msgspec.Struct, frozen=True):
         raise KeyError(criterion_id)
 
 
-class CriterionResult(msgspec.Struct, frozen=True):
+class CriterionResult(Struct, frozen=True):
     """The outcome of one criterion.
 
     ``evidence`` is non-empty for ``met``/``not_met``; ``needs`` (what to record to
@@ -96,7 +95,7 @@ class CriterionResult(msgspec.Struct, frozen=True):
     needs: tuple[str, ...] = ()
 
 
-class SetResult(msgspec.Struct, frozen=True):
+class SetResult(Struct, frozen=True):
     """The outcome of a criteria set, with every criterion's result."""
 
     criteria_set: CriteriaSet
@@ -105,13 +104,13 @@ class SetResult(msgspec.Struct, frozen=True):
     results: tuple[CriterionResult, ...]
 
 
-class EvaluationContext(msgspec.Struct, frozen=True):
+class EvaluationContext(Struct, frozen=True):
     """What a rule may read: the inputs, the config, and results already decided."""
 
     inputs: CriteriaInputs
     config: EvaluationConfig
-    set_results: Mapping[str, SetResult] = msgspec.field(default_factory=dict)
-    sibling_results: Mapping[str, CriterionResult] = msgspec.field(default_factory=dict)
+    set_results: Mapping[str, SetResult] = field(default_factory=dict)
+    sibling_results: Mapping[str, CriterionResult] = field(default_factory=dict)
 
     @property
     def evaluation_date(self) -> date:
@@ -122,7 +121,7 @@ class EvaluationContext(msgspec.Struct, frozen=True):
 RuleFunction = Callable[[Criterion, EvaluationContext], CriterionResult]
 
 
-class Rule(msgspec.Struct, frozen=True):
+class Rule(Struct, frozen=True):
     """An entry of the rule vocabulary: its function and what a criterion must declare.
 
     ``reads`` are the input names the rule reads; ``thresholds`` maps each threshold
@@ -132,6 +131,6 @@ class Rule(msgspec.Struct, frozen=True):
     name: str
     function: RuleFunction
     reads: frozenset[str]
-    thresholds: Mapping[str, str] = msgspec.field(default_factory=dict)
+    thresholds: Mapping[str, str] = field(default_factory=dict)
     combines: bool = False
     needs_set: bool = False

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from types import MappingProxyType
 
-import msgspec
+from service.records import Struct
 
 __all__ = [
     "SOURCES",
@@ -39,7 +39,7 @@ class UnknownSourceError(KeyError):
     """A seed id that names none of the five reviews."""
 
 
-class Source(msgspec.Struct, frozen=True):
+class Source(Struct, frozen=True):
     """One source review: who wrote it, where it appeared, and how sure we are.
 
     ``authors`` are in Vancouver style (``"Gut P"``) and empty when not confirmed;

@@ -31,11 +31,10 @@ from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
 
-import msgspec
-
 from service.criteria.model import CriteriaSet, Criterion
 from service.criteria.rules.extent import REMNANT_CRITERION
 from service.criteria.sources import full_citation, seeds_in
+from service.records import Struct
 
 __all__ = [
     "DATA_ATTRIBUTES",
@@ -134,7 +133,7 @@ RELEASES: Mapping[str, date] = MappingProxyType(
 """When each criteria version was published; a published version is never edited."""
 
 
-class DataUse(msgspec.Struct, frozen=True):
+class DataUse(Struct, frozen=True):
     """Whether a set uses one of the attributes (5)-(13), and for what."""
 
     key: str
@@ -143,7 +142,7 @@ class DataUse(msgspec.Struct, frozen=True):
     how: tuple[str, ...]
 
 
-class SourceAttributes(msgspec.Struct, frozen=True):
+class SourceAttributes(Struct, frozen=True):
     """The 13 source attributes of one criteria set."""
 
     set_id: str

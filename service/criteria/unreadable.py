@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgspec.structs import replace
-
 from service.criteria.inputs import UnreadableCondition
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
 from service.criteria.rules import RULES
 from service.criteria.status import Status
+from service.records import replace
 
 __all__ = ["NEEDS_READABLE_STATUS", "guard_unreadable_exclusions"]
 

@@ -12,9 +12,8 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-import msgspec
-
 from service.criteria.status import Status
+from service.records import Struct
 
 __all__ = ["DateSpan", "DateFormatError", "Evidence", "Interval", "parse_fhir_date"]
 
@@ -34,7 +33,7 @@ class DateFormatError(ValueError):
     """A string is not a valid FHIR date, dateTime or instant."""
 
 
-class DateSpan(msgspec.Struct, frozen=True, order=True):
+class DateSpan(Struct, frozen=True, order=True):
     """The calendar days a FHIR date could stand for.
 
     ``2026-03-04T10:00:00+01:00`` is the single day 2026-03-04 (the day as recorded:
@@ -100,7 +99,7 @@ def days_ago(days: int, at: date) -> date:
         return date.min
 
 
-class Interval(msgspec.Struct, frozen=True):
+class Interval(Struct, frozen=True):
     """A set of possible values: a point, a half-line from a comparator, or a range.
 
     ``low``/``high`` of ``None`` mean unbounded on that side.
@@ -220,7 +219,7 @@ def format_decimal(value: Decimal) -> str:
 EvidenceValue = str | int | bool | Decimal | None
 
 
-class Evidence(msgspec.Struct, frozen=True):
+class Evidence(Struct, frozen=True):
     """One piece of evidence behind a decision: which resource, what value, when."""
 
     reference: str

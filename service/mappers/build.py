@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from msgspec.structs import replace
-
 from service.criteria.inputs import CriteriaInputs, Warning
 from service.mappers.bundle import PatientRecord, record_from_bundle
 from service.mappers.codes import DEFAULT_TERMINOLOGY, Terminology
@@ -16,6 +14,7 @@ from service.mappers.observations import ObservationReader, classify_observation
 from service.mappers.patient import read_birth_date, read_deceased
 from service.mappers.procedures import read_procedures
 from service.mappers.quantities import PERCENT
+from service.records import replace
 
 __all__ = ["map_bundle", "map_record"]
 

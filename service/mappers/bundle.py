@@ -10,20 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import msgspec
-
 from service.criteria.inputs import Warning
 from service.mappers.errors import BundleError
 from service.mappers.json_text import JsonTextError, parse_json
 from service.mappers.outcomes import is_outcome_entry, outcome_warnings
 from service.mappers.reading import Entry, make_entry
+from service.records import Struct
 
 __all__ = ["PatientRecord", "load_bundle_json", "record_from_bundle", "record_from_resources"]
 
 CLINICAL_TYPES = frozenset({"Observation", "Condition", "Procedure"})
 
 
-class PatientRecord(msgspec.Struct, frozen=True):
+class PatientRecord(Struct, frozen=True):
     """One patient's resources, ready for mapping, and warnings found so far."""
 
     patient: Entry

@@ -14,9 +14,6 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
-import msgspec
-from msgspec.structs import replace
-
 from service.mappers.sites import PRIMARY_SITES, PROCEDURE_ORGANS, SiteOfPrimary
 from service.mappers.systems import (
     ASSESSMENT_SYSTEM,
@@ -29,6 +26,7 @@ from service.mappers.systems import (
     canonical,
     codings_of,
 )
+from service.records import Struct, field, replace
 
 __all__ = [
     "ASSESSMENT_SYSTEM",
@@ -45,7 +43,7 @@ __all__ = [
 ]
 
 
-class CodeSet(msgspec.Struct, frozen=True):
+class CodeSet(Struct, frozen=True):
     """Exact (system, code) pairs plus (system, prefix) families."""
 
     exact: frozenset[Code] = frozenset()
@@ -176,16 +174,14 @@ _PORTAL_SIGN_NAMES: Mapping[Code, str] = MappingProxyType(
 )
 
 
-class Terminology(msgspec.Struct, frozen=True, dict=True):
+class Terminology(Struct, frozen=True, dict=True):
     """All code sets in force: the shipped defaults plus any site mapping."""
 
-    observations: Mapping[str, CodeSet] = msgspec.field(default_factory=lambda: OBSERVATION_CODES)
-    conditions: Mapping[str, CodeSet] = msgspec.field(default_factory=lambda: CONDITION_CODES)
-    procedures: Mapping[str, CodeSet] = msgspec.field(default_factory=lambda: PROCEDURE_CODES)
-    primary_sites: Mapping[Code, SiteOfPrimary] = msgspec.field(
-        default_factory=lambda: PRIMARY_SITES
-    )
-    procedure_organs: Mapping[Code, frozenset[str]] = msgspec.field(
+    observations: Mapping[str, CodeSet] = field(default_factory=lambda: OBSERVATION_CODES)
+    conditions: Mapping[str, CodeSet] = field(default_factory=lambda: CONDITION_CODES)
+    procedures: Mapping[str, CodeSet] = field(default_factory=lambda: PROCEDURE_CODES)
+    primary_sites: Mapping[Code, SiteOfPrimary] = field(default_factory=lambda: PRIMARY_SITES)
+    procedure_organs: Mapping[Code, frozenset[str]] = field(
         default_factory=lambda: PROCEDURE_ORGANS
     )
     """The organs each primary-resection code removes; a code without an entry (a site

@@ -13,8 +13,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
-import msgspec
-
 from service.criteria.inputs import ConditionFact, PrimarySite, UnreadableCondition, Warning
 from service.criteria.values import DateSpan
 from service.mappers.codes import CONDITION_LABELS, Terminology
@@ -33,6 +31,7 @@ from service.mappers.reading import (
 )
 from service.mappers.systems import Code
 from service.mappers.validation import validate_resource
+from service.records import Struct
 
 __all__ = ["ConditionFacts", "read_conditions"]
 
@@ -54,7 +53,7 @@ counts, but no criterion reads) is not read, so not validated: issue 12, validat
 what a decision uses."""
 
 
-class ConditionFacts(msgspec.Struct, frozen=True):
+class ConditionFacts(Struct, frozen=True):
     """Recognised Conditions by category, oldest first.
 
     ``primary_tumour_aliases`` are the references a Procedure may use to point at the

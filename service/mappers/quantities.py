@@ -14,12 +14,11 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-import msgspec
-
 from service.criteria.values import Interval
 from service.mappers.codes import UCUM
 from service.mappers.errors import UnreadableError
 from service.mappers.json_text import MAX_NUMBER_CHARS, HostileNumber, is_reportable
+from service.records import Struct
 
 __all__ = [
     "BILIRUBIN",
@@ -39,7 +38,7 @@ class UninterpretableError(ValueError):
     """A readable value that cannot be interpreted (unrecognised unit, odd string)."""
 
 
-class UnitTable(msgspec.Struct, frozen=True, dict=True):
+class UnitTable(Struct, frozen=True, dict=True):
     """Units accepted for one input: UCUM codes and free-text spellings, each with a
     divisor that converts to ``normalised``."""
 

@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-import msgspec
-
 from service.criteria.values import DateFormatError, DateSpan, parse_fhir_date
 from service.mappers.errors import UnreadableError
+from service.records import Struct
 
 __all__ = [
     "Dated",
@@ -66,7 +65,7 @@ EXCLUDED_VERIFICATION_STATUSES = frozenset({"refuted", "entered-in-error"})
 _MIN_INSTANT = datetime.min.replace(tzinfo=UTC)
 
 
-class Entry(msgspec.Struct, dict=True):
+class Entry(Struct, dict=True):
     """A resource from a Bundle (or a FHIR search) with the name it is reported by.
 
     Treat it as immutable (it is not frozen only so that ``resource_type`` can be filled
@@ -192,7 +191,7 @@ def read_last_updated(entry: Entry) -> datetime:
     return parsed
 
 
-class Dated(msgspec.Struct, frozen=True):
+class Dated(Struct, frozen=True):
     """A candidate result with what orders it: date, then lastUpdated, then id."""
 
     entry: Entry

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-import msgspec
-
 from service.criteria.inputs import Drainage
 from service.mappers.systems import ICD10CM, SNOMED, Code
+from service.records import Struct
 
 __all__ = [
     "ORGANS",
@@ -42,7 +41,7 @@ ORGANS = frozenset(
 """The organs a site or procedure code may name."""
 
 
-class SiteOfPrimary(msgspec.Struct, frozen=True):
+class SiteOfPrimary(Struct, frozen=True):
     """What a primary-site code says: where, portal drainage, and the organs holding it.
 
     ``organs`` is empty when the code does not locate the primary in an organ

@@ -19,8 +19,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-import msgspec
-
+from service import records
 from service.criteria import EvaluationConfig
 from service.mappers import Terminology
 from service.screening.evaluate import Outcome, evaluate_group
@@ -53,7 +52,7 @@ def portable(terminology: Terminology) -> Terminology:
         for name in terminology.__struct_fields__
         if isinstance(value := getattr(terminology, name), MappingProxyType)
     }
-    return msgspec.structs.replace(terminology, **changes)
+    return records.replace(terminology, **changes)
 
 
 def _init_worker(job: EvaluationJob) -> None:

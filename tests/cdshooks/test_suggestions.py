@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from msgspec.structs import replace
 
 from service.cdshooks.cards import build_card
 from service.cdshooks.suggestions import (
@@ -19,6 +18,7 @@ from service.cdshooks.suggestions import (
 )
 from service.criteria import EvaluationConfig
 from service.criteria.evaluator import Evaluation
+from service.records import replace
 from service.result_json import evaluation_to_json
 from tests.cdshooks.conftest import FEEDBACK, SERVICE, Headers, full_prefetch, hook_body
 from tests.contract.conftest import fhir  # noqa: F401 - the FHIR R4 schema fixture

@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from msgspec.structs import replace
-
 from service.mappers import DEFAULT_TERMINOLOGY, Terminology
 from service.mappers.codes import ICD10CM, LOINC, CodeSet
 from service.mappers.site_codes import terminology_from_mapping
+from service.records import replace
 
 ROOT = Path(__file__).resolve().parents[2]
 

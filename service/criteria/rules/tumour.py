@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import msgspec
-
 from service.criteria.inputs import ConditionFact, Measurement, PrimarySite
 from service.criteria.model import Criterion, CriterionResult, EvaluationContext
 from service.criteria.rules.common import met, not_met, unknown
 from service.criteria.status import Status
 from service.criteria.values import DateSpan, Evidence
+from service.records import Struct
 
 NEEDS_KI67 = "Ki-67 proliferation index (%) of the tumour"
 NEEDS_GRADE = "histological grade (G1/G2/G3)"
@@ -55,7 +54,7 @@ def _ki67_decision(
     return status, f"{shown} straddles {limit} %"
 
 
-class _GradeVerdict(msgspec.Struct, frozen=True):
+class _GradeVerdict(Struct, frozen=True):
     """What the grade evidence says: ``low`` (G1/G2), ``high`` (G3, no NEC), or
     ``None`` when nothing decides; ``carcinoma`` when a NEC is recorded."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from msgspec.structs import replace
-
 from service.criteria.model import CriteriaSet, Criterion
 from service.criteria.sets.common import (
     AGE_UNDER_55,
@@ -14,6 +12,7 @@ from service.criteria.sets.common import (
     STABLE_DISEASE_6_MONTHS,
 )
 from service.criteria.sets.milan_net import LIVER_INVOLVEMENT_UNDER_50
+from service.records import replace
 
 PRIMARY_AND_EXTRAHEPATIC_RESECTED = Criterion(
     id="primary_and_extrahepatic_resected",

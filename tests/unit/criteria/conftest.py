@@ -13,8 +13,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from msgspec.structs import replace
-
 from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig, evaluate
 from service.criteria.evaluator import Evaluation
 from service.criteria.inputs import (
@@ -28,6 +26,7 @@ from service.criteria.inputs import (
 from service.criteria.model import CriterionResult
 from service.criteria.status import Status
 from service.criteria.values import DateSpan, Interval, parse_fhir_date
+from service.records import replace
 
 AT = date(2026, 11, 22)
 PATIENT = "Patient/p1"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from msgspec.structs import replace
 
 from service.criteria import DEFAULT_SETS, CriteriaSet, CriteriaSetError, validate_sets
 from service.criteria.catalogue import evaluation_order
 from service.criteria.model import Criterion, Threshold
+from service.records import replace
 
 SETS = {s.id: s for s in DEFAULT_SETS}
 MILAN, ENETS, UNOS, RESECTION = SETS["milan-net"], SETS["enets"], SETS["unos"], SETS["resection"]

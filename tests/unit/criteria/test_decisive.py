@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig
 from service.criteria.data_items import DATA_ITEMS, item_for_need
@@ -18,6 +17,7 @@ from service.criteria.inputs import Finding, Measurement
 from service.criteria.status import SetStatus
 from service.criteria.values import DateSpan, Interval
 from service.engine import evaluate_bundle
+from service.records import replace
 from tests.conftest import SCENARIOS
 from tests.unit.criteria.conftest import (
     AT,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from msgspec.structs import replace
 
 from service.criteria import DEFAULT_SETS, EvaluationConfig
 from service.criteria.documentation import (
@@ -17,6 +16,7 @@ from service.criteria.documentation import (
     threshold_text,
 )
 from service.criteria.model import Criterion, Threshold
+from service.records import replace
 
 ALL_CRITERIA = [(s.id, c) for s in DEFAULT_SETS for c in s.criteria]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from service.criteria import CriteriaInputs
 from service.criteria.inputs import PrimarySite
@@ -17,6 +16,7 @@ from service.criteria.notes import (
     SUPPORT_NOTE,
 )
 from service.criteria.sources import cite
+from service.records import replace
 from tests.unit.criteria.conftest import (
     condition,
     evaluate_all,

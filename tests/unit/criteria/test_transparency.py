@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from msgspec.structs import replace
 
 from service.criteria import DEFAULT_SETS
 from service.criteria.inputs import INPUT_NAMES
@@ -19,6 +18,7 @@ from service.criteria.transparency import (
     source_attributes,
     source_attributes_json,
 )
+from service.records import replace
 
 SETS = {s.id: s for s in DEFAULT_SETS}
 NEVER_USED = (

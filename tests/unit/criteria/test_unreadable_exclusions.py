@@ -6,10 +6,10 @@ and ``needs`` asks for a readable status on it."""
 from __future__ import annotations
 
 import pytest
-from msgspec.structs import replace
 
 from service.criteria.inputs import UnreadableCondition
 from service.criteria.status import SetStatus
+from service.records import replace
 from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,

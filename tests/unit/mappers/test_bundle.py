@@ -270,9 +270,8 @@ def test_an_id_that_is_not_a_fhir_id_is_never_used_as_the_reference(bad_id: str)
 
 
 def test_an_entry_can_be_copied_with_a_field_changed() -> None:
-    from msgspec.structs import replace
-
     from service.mappers.reading import Entry
+    from service.records import replace
 
     entry = Entry({"resourceType": "Observation", "id": "o1"}, "Observation/o1")
     moved = replace(entry, reference="Observation/o2")

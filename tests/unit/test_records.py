@@ -1,0 +1,56 @@
+"""service.records: msgspec imported once, without typing_extensions (issue 12: with it,
+inspect came too, 10-15 ms of every CLI start), and only from there."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from service.criteria.inputs import Warning
+from service.records import replace
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_only_service_records_imports_msgspec() -> None:
+    importing = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "service").rglob("*.py")
+        if re.search(r"^\s*(import msgspec|from msgspec)", path.read_text("utf-8"), re.M)
+    ]
+    assert importing == ["service/records.py"]
+
+
+def test_the_cli_loads_neither_typing_extensions_nor_inspect_nor_dataclasses() -> None:
+    code = (
+        "import sys, service.cli, service.engine; "
+        "print(sorted(m for m in ('typing_extensions', 'inspect', 'dataclasses') "
+        "if sys.modules.get(m) is not None))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert run.stdout.strip() == "[]"
+
+
+def test_typing_extensions_imports_normally_afterwards() -> None:
+    code = "import service.records, typing_extensions; print(typing_extensions.Literal)"
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert "Literal" in run.stdout
+
+
+def test_a_record_is_frozen_compared_by_value_and_replaced_by_copy() -> None:
+    warning = Warning("Observation/1", "unreadable")
+    with pytest.raises(AttributeError):
+        warning.message = "changed"  # type: ignore[misc]
+    assert warning == Warning("Observation/1", "unreadable")
+    assert hash(warning) == hash(Warning("Observation/1", "unreadable"))
+    moved = replace(warning, reference="Observation/2")
+    assert (moved, warning.reference) == (Warning("Observation/2", "unreadable"), "Observation/1")
+    assert repr(warning) == "Warning(reference='Observation/1', message='unreadable')"
