@@ -15,11 +15,16 @@ from decimal import Decimal
 from service.criteria.status import Status
 from service.records import Struct
 
-__all__ = ["DateSpan", "DateFormatError", "Evidence", "Interval", "parse_fhir_date"]
+__all__ = [
+    "FHIR_DATE",
+    "DateSpan",
+    "DateFormatError",
+    "Evidence",
+    "Interval",
+    "parse_fhir_date",
+]
 
-# FHIR R4 date / dateTime / instant grammar (regex from the FHIR datatypes page,
-# split so that the calendar day can be checked separately).
-_FHIR_DATE = re.compile(
+FHIR_DATE = re.compile(
     r"^(?P<year>[0-9]{4})"
     r"(?:-(?P<month>0[1-9]|1[0-2])"
     r"(?:-(?P<day>0[1-9]|[12][0-9]|3[01])"
@@ -27,6 +32,9 @@ _FHIR_DATE = re.compile(
     r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?"
     r")?)?$"
 )
+"""R4's dateTime grammar (the FHIR datatypes page's pattern, in groups), but year 0000;
+use ``fullmatch`` (``$`` would take a final newline). Dates and instants are dateTimes
+without, and with, a time; that the day exists is checked apart."""
 
 
 class DateFormatError(ValueError):
@@ -66,7 +74,7 @@ def parse_fhir_date(text: str) -> DateSpan:
     Raises :class:`DateFormatError` for anything that is not valid FHIR or not a real
     calendar day (``2026-02-30``).
     """
-    match = _FHIR_DATE.match(text)
+    match = FHIR_DATE.fullmatch(text)
     if match is None or text.startswith("0000"):  # no year 0 in FHIR
         raise DateFormatError(f"'{text}' is not a valid FHIR date")
     if match["day"] is not None:  # the usual case: a whole day (with a time, maybe)

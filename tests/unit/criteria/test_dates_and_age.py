@@ -133,3 +133,8 @@ def test_a_month_stands_for_its_first_to_its_last_day(year: int) -> None:
 def test_an_invalid_fhir_date_is_rejected(text: str) -> None:
     with pytest.raises(DateFormatError):
         parse_fhir_date(text)
+
+
+def test_a_date_with_a_final_newline_is_no_date() -> None:
+    with pytest.raises(DateFormatError):
+        parse_fhir_date("2026-11-22\n")

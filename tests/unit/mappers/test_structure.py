@@ -329,3 +329,28 @@ def test_the_fast_text_checks_answer_as_their_patterns() -> None:
         assert structure._string(text) == bool(re.search(structure._STRING, text)), repr(text)
         assert structure._code(text) == bool(re.fullmatch(structure._CODE, text)), repr(text)
         assert structure._uri(text) == bool(re.fullmatch(structure._URI, text)), repr(text)
+
+
+def test_the_date_checks_answer_as_r4s_patterns_on_the_calendar() -> None:
+    import random
+    import re
+
+    from service.mappers import structure
+
+    def r4(pattern: str, text: str) -> bool:
+        return re.fullmatch(pattern, text) is not None and structure._on_calendar(text)
+
+    rng = random.Random(11)
+    pieces = ["0000", "2026", "1971", "9999", "0001", "-", "02", "13", "00", "29", "30", "31",
+              "T", "10:00:00", "24:00:00", "23:59:60", ".5", "Z", "+01:00", "+14:00", "-14:30",
+              "\n", " ", "1", "x"]  # fmt: skip
+    texts = ["", "2026", "2026-02", "2026-02-28", "2026-02-30", "2024-02-29", "0000-01-01",
+             "2026-11-22T10:00:00Z", "2026-11-22T10:00:00", "2026-11-22T10:00Z", "2026-11-22\n",
+             "2026-11-22T10:00:00.123+14:00", "2026-11T10:00:00Z"]  # fmt: skip
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 7))) for _ in range(20000)]
+    dated = [t for t in texts if re.fullmatch(structure._DATE_TIME, t)]
+    assert len(dated) > 300  # the random texts reach every branch, valid ones included
+    for text in texts:
+        assert structure._date_time(text) == r4(structure._DATE_TIME, text), repr(text)
+        assert structure._date(text) == r4(structure._DATE, text), repr(text)
+        assert structure._instant(text) == r4(structure._INSTANT, text), repr(text)
