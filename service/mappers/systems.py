@@ -76,8 +76,25 @@ def codings_of(concept: Any) -> list[Code]:
         if type(coding) is dict:
             system, code = coding.get("system"), coding.get("code")
             if type(system) is str and type(code) is str:
-                found.append(canonical(system, code))
+                # canonical() inlined for the usual system, which it leaves as it is
+                found.append((system, code) if system not in _RECODED else canonical(system, code))
     return found
+
+
+def _well_formed(codings: Any) -> bool:
+    """Say whether ``codings`` is absent or a list of objects whose system and code, where
+    given, are strings: :func:`code_problem`'s quick answer for the usual concept."""
+    if codings is None:
+        return True
+    if type(codings) is not list:
+        return False
+    for coding in codings:
+        if type(coding) is not dict:
+            return False
+        system, code = coding.get("system", ""), coding.get("code", "")
+        if type(system) is not str or type(code) is not str:
+            return False
+    return True
 
 
 def code_problem(concept: Any) -> str | None:
@@ -85,6 +102,8 @@ def code_problem(concept: Any) -> str | None:
     well formed or absent; :func:`codings_of` skips such parts silently, so a caller that
     finds nothing it reads can report why."""
     if concept is None:
+        return None
+    if type(concept) is dict and _well_formed(concept.get("coding")):
         return None
     if not isinstance(concept, dict):
         return "code is not a CodeableConcept object"
