@@ -13,9 +13,12 @@ from service.criteria.values import Evidence, EvidenceValue
 __all__ = ["decisive_to_json", "evaluation_to_json"]
 
 
+_THOUSANDTH = Decimal("0.001")
+
+
 def _json_value(value: EvidenceValue) -> Any:
     if isinstance(value, Decimal):
-        rounded = value.quantize(Decimal("0.001")).normalize()
+        rounded = value.quantize(_THOUSANDTH).normalize()
         return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
     return value
 

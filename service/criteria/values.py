@@ -77,7 +77,7 @@ def parse_fhir_date(text: str) -> DateSpan:
     match = FHIR_DATE.fullmatch(text)
     if match is None or text.startswith("0000"):  # no year 0 in FHIR
         raise DateFormatError(f"'{text}' is not a valid FHIR date")
-    if match["day"] is not None:  # the usual case: a whole day (with a time, maybe)
+    if len(text) >= 10:  # the usual case: a whole day (with a time, maybe)
         try:
             exact = date.fromisoformat(text[:10])
         except ValueError as exc:  # the pattern allows 31 in any month

@@ -58,7 +58,7 @@ def _bundle_entries(bundle: Any) -> tuple[list[Entry], list[Warning]]:
             if type(resource) is dict:
                 kind = resource.get("resourceType")
                 if type(kind) is str and kind != "OperationOutcome":
-                    entries.append(make_entry(resource, raw.get("fullUrl"), index))
+                    entries.append(make_entry(resource, raw.get("fullUrl"), index, kind))
                     continue
         resource = raw.get("resource") if isinstance(raw, dict) else None
         response = raw.get("response") if isinstance(raw, dict) else None

@@ -51,8 +51,9 @@ class UnitTable(Struct, frozen=True, dict=True):
         :class:`UninterpretableError` naming the unit."""
         code, system, unit = quantity.get("code"), quantity.get("system"), quantity.get("unit")
         if system == UCUM and isinstance(code, str):
-            if code in self.ucum:
-                return self.ucum[code]
+            divisor = self.ucum.get(code)
+            if divisor is not None:
+                return divisor
             raise UninterpretableError(f"unrecognised UCUM unit '{code}' on {where}")
         if isinstance(unit, str) and unit.strip():
             found = self.text_divisor(unit)
@@ -142,12 +143,14 @@ def to_decimal(value: Any, where: str, field: str) -> Decimal:
     (:mod:`service.mappers.json_text`: ``1e25``, ``1e400``, a 5,000-digit integer,
     ``NaN``, ``Infinity``): the result stays the latest and decides nothing.
     """
-    if isinstance(value, HostileNumber):
+    if type(value) is Decimal:  # the usual case: a number as the service parses JSON
+        number = value
+    elif isinstance(value, HostileNumber):
         raise UninterpretableError(f"{field} {value} is not a value a laboratory can report")
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+    elif isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise UnreadableError(f"{field} is not a number")
-    # str() of a float is its shortest round-trip form, so 20.5248 stays 20.5248.
-    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    else:  # str() of a float is its shortest round-trip form, so 20.5248 stays 20.5248.
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
     if not is_reportable(number):
         shown = HostileNumber(str(value))
         raise UninterpretableError(f"{field} {shown} is not a value a laboratory can report")

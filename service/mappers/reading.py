@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
 
 from service.criteria.values import DateFormatError, DateSpan, parse_fhir_date
@@ -65,7 +64,7 @@ EXCLUDED_VERIFICATION_STATUSES = frozenset({"refuted", "entered-in-error"})
 _MIN_INSTANT = datetime.min.replace(tzinfo=UTC)
 
 
-class Entry(Struct, dict=True):
+class Entry(Struct):
     """A resource from a Bundle (or a FHIR search) with the name it is reported by.
 
     Treat it as immutable (it is not frozen only so that ``resource_type`` can be filled
@@ -88,13 +87,9 @@ class Entry(Struct, dict=True):
         """Return the id part of the reference."""
         return self.reference.split("/", 1)[1]
 
-    @cached_property
-    def _aliases(self) -> frozenset[str]:
-        return frozenset((self.reference, self.full_url) if self.full_url else (self.reference,))
-
     def aliases(self) -> frozenset[str]:
         """Return the strings another resource may use to reference this one."""
-        return self._aliases
+        return frozenset((self.reference, self.full_url) if self.full_url else (self.reference,))
 
 
 def is_fhir_id(value: object) -> bool:
@@ -103,10 +98,14 @@ def is_fhir_id(value: object) -> bool:
     return type(value) is str and _ID.fullmatch(value) is not None and value not in (".", "..")
 
 
-def make_entry(resource: dict[str, Any], full_url: Any, index: int) -> Entry:
+def make_entry(
+    resource: dict[str, Any], full_url: Any, index: int, resource_type: str | None = None
+) -> Entry:
     """Name a resource ``Type/id``: its id, else its ``urn:uuid`` fullUrl, else its
-    position in the Bundle (``Type/entry-3``) so a warning can still point at it."""
-    resource_type = str(resource.get("resourceType"))
+    position in the Bundle (``Type/entry-3``) so a warning can still point at it.
+    ``resource_type`` is the resource's ``resourceType`` when the caller has read it."""
+    if resource_type is None:
+        resource_type = str(resource.get("resourceType"))
     resource_id = resource.get("id")
     url = full_url if isinstance(full_url, str) else None
     if is_fhir_id(resource_id):
