@@ -281,7 +281,7 @@ def _check_object(node: Any, type_name: str, left: list[int], top: bool = False)
     left[0] -= len(node)
     if left[0] < 0:
         raise ElementLimitError
-    table = _resolved(type_name)
+    table = _RESOLVED.get(type_name) or _resolved(type_name)
     choices: set[str] | None = None
     for name, value in node.items():
         spec = table.get(name)
@@ -305,6 +305,8 @@ def _check_object(node: Any, type_name: str, left: list[int], top: bool = False)
             elif check is not None:
                 if not check(value):
                     raise _InvalidError(f"not a valid {kind}")
+            elif kind != "Resource":  # _check_one, without the call, for the usual object
+                _check_object(value, kind, left)
             else:
                 _check_one(value, kind, check, left)
         except _InvalidError as exc:
