@@ -12,7 +12,9 @@ import _thread
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
+
+from service.records import Struct
 
 __all__ = [
     "FhirInteraction",
@@ -30,7 +32,7 @@ SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 
-class _Metrics(NamedTuple):
+class _Metrics(Struct, frozen=True):
     requests: Any
     request_seconds: Any
     hook_calls: Any
