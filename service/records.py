@@ -12,7 +12,11 @@ Import them from here, never from msgspec itself: the first import of msgspec is
 here, with typing_extensions hidden. msgspec imports typing_extensions when it is installed
 (pydantic brings it) only to read type hints when it decodes, which the service never asks
 of it; typing_extensions imports :mod:`inspect`, and the two took 10-15 ms of every CLI
-start. Once msgspec is loaded, typing_extensions imports normally.
+start. Once msgspec is loaded, typing_extensions imports normally, but msgspec keeps
+:func:`typing.get_type_hints` for the rest of the process (it would use it only to
+decode, which nothing here does). ``sys.modules`` is changed for the moment of the
+import, so this module must be imported before any thread is started: every entry point
+(CLI, web app, gunicorn workers, screening workers) imports the criteria first.
 """
 
 from __future__ import annotations
@@ -35,6 +39,6 @@ def _import_msgspec_without_typing_extensions() -> None:
 _import_msgspec_without_typing_extensions()
 
 from msgspec import Struct, field  # noqa: E402
-from msgspec.structs import replace  # noqa: E402
+from msgspec.structs import force_setattr, replace  # noqa: E402
 
-__all__ = ["Struct", "field", "replace"]
+__all__ = ["Struct", "field", "force_setattr", "replace"]

@@ -1,4 +1,7 @@
-"""Criteria sets and their evaluation; depends on nothing outside the standard library.
+"""Criteria sets and their evaluation; depends on the standard library and msgspec only.
+
+msgspec gives the records their base class (:mod:`service.records`, the one place it is
+imported from): issue 12 measured frozen dataclasses at 40 ms of every CLI start.
 
 Use :func:`evaluate` with :data:`DEFAULT_SETS` (validated at import) and an
 :class:`EvaluationConfig`; build the :class:`CriteriaInputs` with ``service.mappers``.

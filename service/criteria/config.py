@@ -30,6 +30,8 @@ class EvaluationConfig(Struct, frozen=True):
     def __post_init__(self) -> None:
         if not isinstance(self.bilirubin_upper_limit_mg_dl, Decimal):
             raise ConfigError("bilirubin_upper_limit_mg_dl must be a Decimal")
+        if not self.bilirubin_upper_limit_mg_dl.is_finite():
+            raise ConfigError("bilirubin_upper_limit_mg_dl must be a finite number")
         if self.bilirubin_upper_limit_mg_dl <= 0:
             raise ConfigError("bilirubin_upper_limit_mg_dl must be positive")
         if isinstance(self.max_ecog_for_surgery, bool) or self.max_ecog_for_surgery not in range(6):

@@ -13,7 +13,7 @@ from typing import Any
 
 from service.criteria.values import DateFormatError, DateSpan, parse_fhir_date
 from service.mappers.errors import UnreadableError
-from service.records import Struct
+from service.records import Struct, force_setattr
 
 __all__ = [
     "Dated",
@@ -64,12 +64,8 @@ EXCLUDED_VERIFICATION_STATUSES = frozenset({"refuted", "entered-in-error"})
 _MIN_INSTANT = datetime.min.replace(tzinfo=UTC)
 
 
-class Entry(Struct):
-    """A resource from a Bundle (or a FHIR search) with the name it is reported by.
-
-    Treat it as immutable (it is not frozen only so that ``resource_type`` can be filled
-    in when it is not given).
-    """
+class Entry(Struct, frozen=True):
+    """A resource from a Bundle (or a FHIR search) with the name it is reported by."""
 
     resource: dict[str, Any]
     reference: str
@@ -80,7 +76,7 @@ class Entry(Struct):
 
     def __post_init__(self) -> None:
         if not self.resource_type:
-            self.resource_type = str(self.resource.get("resourceType"))
+            force_setattr(self, "resource_type", str(self.resource.get("resourceType")))
 
     @property
     def id(self) -> str:

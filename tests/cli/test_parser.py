@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,12 @@ def test_an_unknown_command_is_refused_naming_every_choice(
     error = capsys.readouterr().err
     assert "invalid choice: 'evaluat'" in error
     assert all(f"'{name}'" in error for name in COMMANDS)
+
+
+@pytest.mark.parametrize(("names", "add"), cli._COMMANDS)
+def test_each_adder_adds_exactly_the_commands_it_is_listed_under(
+    names: frozenset[str], add: Any
+) -> None:
+    parser = argparse.ArgumentParser()
+    add(parser.add_subparsers())
+    assert set(_choices(parser)) == names

@@ -19,10 +19,23 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_only_service_records_imports_msgspec() -> None:
     importing = [
         path.relative_to(ROOT).as_posix()
-        for path in (ROOT / "service").rglob("*.py")
+        for folder in ("service", "tests", "tools", "benchmarks")
+        for path in (ROOT / folder).rglob("*.py")
         if re.search(r"^\s*(import msgspec|from msgspec)", path.read_text("utf-8"), re.M)
     ]
     assert importing == ["service/records.py"]
+
+
+def test_the_criteria_need_nothing_outside_the_standard_library_but_msgspec() -> None:
+    code = (
+        "import sys; before = set(sys.modules); import service.criteria; "
+        "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} "
+        "- set(sys.stdlib_module_names) - {'service'}))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert run.stdout.strip() == "['msgspec']"
 
 
 def test_the_cli_loads_neither_typing_extensions_nor_inspect_nor_dataclasses() -> None:
@@ -54,3 +67,12 @@ def test_a_record_is_frozen_compared_by_value_and_replaced_by_copy() -> None:
     moved = replace(warning, reference="Observation/2")
     assert (moved, warning.reference) == (Warning("Observation/2", "unreadable"), "Observation/1")
     assert repr(warning) == "Warning(reference='Observation/1', message='unreadable')"
+
+
+def test_an_entry_is_frozen_and_reads_its_type_when_not_given() -> None:
+    from service.mappers.reading import Entry
+
+    entry = Entry({"resourceType": "Observation", "id": "o1"}, "Observation/o1")
+    assert entry.resource_type == "Observation"
+    with pytest.raises(AttributeError):
+        entry.reference = "Observation/o2"  # type: ignore[misc]

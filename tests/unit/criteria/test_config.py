@@ -106,6 +106,9 @@ def test_a_shorter_window_is_named_in_the_reason_and_the_needs() -> None:
         pytest.param({"bilirubin_upper_limit_mg_dl": 1.2}, id="bilirubin as a float"),
         pytest.param({"bilirubin_upper_limit_mg_dl": Decimal(0)}, id="bilirubin zero"),
         pytest.param({"bilirubin_upper_limit_mg_dl": Decimal("-1")}, id="bilirubin negative"),
+        pytest.param({"bilirubin_upper_limit_mg_dl": Decimal("NaN")}, id="bilirubin NaN"),
+        pytest.param({"bilirubin_upper_limit_mg_dl": Decimal("sNaN")}, id="bilirubin sNaN"),
+        pytest.param({"bilirubin_upper_limit_mg_dl": Decimal("Infinity")}, id="bilirubin inf"),
         pytest.param({"max_ecog_for_surgery": 6}, id="ECOG 6"),
         pytest.param({"max_ecog_for_surgery": -1}, id="ECOG -1"),
         pytest.param({"max_ecog_for_surgery": True}, id="ECOG as a bool"),
@@ -149,3 +152,8 @@ def test_from_mapping_parses_strings_from_the_environment() -> None:
 def test_from_mapping_names_the_bad_setting(values: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         EvaluationConfig.from_mapping(values)
+
+
+def test_from_mapping_refuses_a_bilirubin_limit_that_is_not_a_number() -> None:
+    with pytest.raises(ConfigError, match="bilirubin_upper_limit_mg_dl must be a finite number"):
+        EvaluationConfig.from_mapping({"bilirubin_upper_limit_mg_dl": "NaN"})

@@ -6,11 +6,11 @@ import random
 from typing import Any
 
 import pytest
-from msgspec.structs import fields, replace
 
 from service.criteria import DEFAULT_SETS, CriteriaInputs, EvaluationConfig, evaluate
 from service.criteria.inputs import UnreadableCondition, Warning
 from service.criteria.status import SetStatus, Status
+from service.records import replace
 from tests.unit.criteria.conftest import (
     MET,
     NOT_MET,
@@ -215,7 +215,13 @@ def test_without_its_own_inputs_no_criterion_can_be_met(
     candidate: CriteriaInputs, set_id: str, criterion: Any
 ) -> None:
     defaults: dict[str, Any] = {
-        f.name: f.default for f in fields(CriteriaInputs) if f.name in criterion.inputs
+        name: default
+        for name, default in zip(
+            CriteriaInputs.__struct_fields__[-len(CriteriaInputs.__struct_defaults__) :],
+            CriteriaInputs.__struct_defaults__,
+            strict=True,
+        )
+        if name in criterion.inputs
     }
     blanked = replace(candidate, **defaults)
     for set_result in evaluate_all(blanked).set_results:
