@@ -127,7 +127,7 @@ class Interval(Struct, frozen=True):
     def from_comparator(cls, comparator: str | None, value: Decimal) -> Interval:
         """Return the interval a FHIR Quantity comparator describes."""
         if comparator in (None, ""):
-            return cls.point(value)
+            return cls(value, value)
         if comparator in ("<", "<="):
             return cls(None, value, high_closed=comparator == "<=")
         if comparator in (">", ">="):

@@ -221,7 +221,7 @@ class Dated(Struct, frozen=True):
 
 
 def oldest_first(candidates: list[Dated]) -> list[Dated]:
-    """Return candidates sorted oldest first (the most recent is last)."""
-    undated = sorted((c for c in candidates if c.date is None), key=lambda c: c.sort_key()[3:])
-    dated = sorted((c for c in candidates if c.date is not None), key=lambda c: c.sort_key())
-    return [*undated, *dated]
+    """Return candidates sorted oldest first (the most recent is last): the undated ones
+    first, by lastUpdated then id, then the dated ones (their keys never compare a date
+    with ``None``: the first item of the key, dated or not, already differs)."""
+    return sorted(candidates, key=Dated.sort_key)

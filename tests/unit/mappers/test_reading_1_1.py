@@ -347,3 +347,30 @@ def test_a_site_mapped_panel_is_searched_for_and_only_its_component_is_read() ->
     inputs = map_resources(with_value, terminology=terminology)
     assert inputs.ki67 is not None
     assert (inputs.ki67.component, inputs.ki67.value) == (KI67, point("30"))
+
+
+def test_oldest_first_puts_undated_results_first_then_orders_by_date_updated_and_id() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from service.criteria.values import parse_fhir_date
+    from service.mappers.reading import Dated, Entry, oldest_first
+
+    rng = random.Random(5)
+    days = [None, "2025", "2025-06", "2025-06-01", "2025-06-01T10:00:00Z", "2026-01-15"]
+    candidates = []
+    for number in range(300):
+        day = rng.choice(days)
+        updated = datetime(2026, 1, rng.randint(1, 3), tzinfo=UTC)
+        entry = Entry({"resourceType": "Observation"}, f"Observation/o{rng.randint(0, 9)}")
+        span = None if day is None else parse_fhir_date(day)
+        candidates.append(Dated(entry, span, updated, ("s", str(number))))
+    ordered = oldest_first(candidates)
+    undated = sorted(
+        (c for c in candidates if c.date is None), key=lambda c: (c.last_updated, c.entry.id)
+    )
+    dated = sorted(
+        (c for c in candidates if c.date is not None),
+        key=lambda c: (c.date.earliest, c.date.latest, c.last_updated, c.entry.id),  # type: ignore[union-attr]
+    )
+    assert ordered == [*undated, *dated]
