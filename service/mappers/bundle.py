@@ -104,8 +104,8 @@ def record_from_bundle(bundle: Any, patient_id: str | None = None) -> PatientRec
     patients = [e for e in entries if e.resource_type == "Patient"]
     patient = _choose_patient(patients, patient_id)
     single = len({p.reference for p in patients}) == 1
-    others = [e for e in entries if e.resource_type != "Patient"]
-    return record_from_resources(patient, others, single_patient=single, warnings=warnings)
+    # record_from_resources leaves the Patients out itself
+    return record_from_resources(patient, entries, single_patient=single, warnings=warnings)
 
 
 def _subject_reference(entry: Entry) -> str | None | bool:

@@ -374,3 +374,31 @@ def test_oldest_first_puts_undated_results_first_then_orders_by_date_updated_and
         key=lambda c: (c.date.earliest, c.date.latest, c.last_updated, c.entry.id),  # type: ignore[union-attr]
     )
     assert ordered == [*undated, *dated]
+
+
+def test_is_fhir_id_answers_as_fhirs_id_pattern() -> None:
+    import random
+    import re
+
+    from service.mappers.reading import is_fhir_id
+
+    rng = random.Random(8)
+    alphabet = "aZ09-./_ \n\u00e9\u0660x"
+    texts = ["", ".", "..", "...", "a" * 64, "a" * 65, "id\n", "-", "é", "\u0661"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(5000)]
+    for text in texts:
+        expected = re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", text) is not None and text not in (
+            ".",
+            "..",
+        )
+        assert is_fhir_id(text) is expected, repr(text)
+    assert not is_fhir_id(7)
+    assert not is_fhir_id(None)
+
+
+def test_a_urn_uuid_with_a_final_newline_does_not_name_the_resource() -> None:
+    from service.mappers.reading import make_entry
+
+    observation = {"resourceType": "Observation"}
+    assert make_entry(observation, "urn:uuid:abc-1", 3).reference == "Observation/abc-1"
+    assert make_entry(observation, "urn:uuid:abc-1\n", 3).reference == "Observation/entry-3"
