@@ -16,6 +16,14 @@ from service.records import replace
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _printed(code: str) -> str:
+    """Run ``code`` in a fresh interpreter and return what it printed."""
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return run.stdout.strip()
+
+
 def test_only_service_records_imports_msgspec() -> None:
     importing = [
         path.relative_to(ROOT).as_posix()
@@ -32,10 +40,7 @@ def test_the_criteria_need_nothing_outside_the_standard_library_but_msgspec() ->
         "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} "
         "- set(sys.stdlib_module_names) - {'service'}))"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert run.stdout.strip() == "['msgspec']"
+    assert _printed(code) == "['msgspec']"
 
 
 def test_the_cli_loads_neither_typing_extensions_nor_inspect_nor_dataclasses() -> None:
@@ -44,18 +49,12 @@ def test_the_cli_loads_neither_typing_extensions_nor_inspect_nor_dataclasses() -
         "print(sorted(m for m in ('typing_extensions', 'inspect', 'dataclasses') "
         "if sys.modules.get(m) is not None))"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert run.stdout.strip() == "[]"
+    assert _printed(code) == "[]"
 
 
 def test_typing_extensions_imports_normally_afterwards() -> None:
     code = "import service.records, typing_extensions; print(typing_extensions.Literal)"
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert "Literal" in run.stdout
+    assert "Literal" in _printed(code)
 
 
 def test_a_record_is_frozen_compared_by_value_and_replaced_by_copy() -> None:
