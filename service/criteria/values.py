@@ -127,7 +127,7 @@ class Interval(Struct, frozen=True):
     def from_comparator(cls, comparator: str | None, value: Decimal) -> Interval:
         """Return the interval a FHIR Quantity comparator describes."""
         if comparator in (None, ""):
-            return cls(value, value)
+            return cls.point(value)
         if comparator in ("<", "<="):
             return cls(None, value, high_closed=comparator == "<=")
         if comparator in (">", ">="):
@@ -142,14 +142,13 @@ class Interval(Struct, frozen=True):
     def scaled(self, factor: Decimal, divide: bool = False) -> Interval:
         """Return the interval multiplied (or divided) by a positive factor (rounded to
         the decimal context's 28 digits, as every normalised value is, even by 1)."""
-        low, high = self.low, self.high
-        if divide:
-            low = None if low is None else low / factor
-            high = None if high is None else high / factor
-        else:
-            low = None if low is None else low * factor
-            high = None if high is None else high * factor
-        return Interval(low, high, self.low_closed, self.high_closed)
+
+        def apply(bound: Decimal | None) -> Decimal | None:
+            if bound is None:
+                return None
+            return bound / factor if divide else bound * factor
+
+        return Interval(apply(self.low), apply(self.high), self.low_closed, self.high_closed)
 
     def all_at_most(self, limit: Decimal) -> bool:
         """Say whether every value is ≤ ``limit``."""

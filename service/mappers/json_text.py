@@ -33,7 +33,6 @@ __all__ = [
     "JsonTextError",
     "is_reportable",
     "parse_json",
-    "without_hostile_numbers",
 ]
 
 MAX_NUMBER_CHARS = 40
@@ -109,18 +108,3 @@ def parse_json(data: str | bytes) -> Any:
         raise JsonTextError(f"the input is not valid JSON ({exc})") from exc
     except RecursionError as exc:
         raise JsonTextError("the input is nested too deeply") from exc
-
-
-def without_hostile_numbers(node: Any) -> Any:
-    """Return ``node`` with every HostileNumber replaced by 0 (``node`` itself when it
-    holds none), for checking a resource's structure apart from its values."""
-    if isinstance(node, HostileNumber):
-        return Decimal(0)
-    if isinstance(node, dict):
-        changed = {k: without_hostile_numbers(v) for k, v in node.items()}
-        same = all(changed[k] is v for k, v in node.items())
-        return node if same else changed
-    if isinstance(node, list):
-        items = [without_hostile_numbers(v) for v in node]
-        return node if all(a is b for a, b in zip(items, node, strict=True)) else items
-    return node

@@ -66,14 +66,11 @@ class UnitTable(Struct, frozen=True, dict=True):
 
     def text_divisor(self, spelling: str) -> Decimal | None:
         """Return the divisor for a free-text unit spelling, or ``None``."""
-        return self._folded().get(spelling.strip().casefold())
+        return self._folded_text.get(spelling.strip().casefold())
 
     @cached_property
     def _folded_text(self) -> dict[str, Decimal]:
         return {key.casefold(): value for key, value in self.text.items()}
-
-    def _folded(self) -> dict[str, Decimal]:
-        return self._folded_text
 
 
 PERCENT = UnitTable("%", {"%": ONE}, {"%": ONE, "percent": ONE})

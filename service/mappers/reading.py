@@ -147,22 +147,12 @@ def _date_value(value: Any, field: str) -> DateSpan:
         raise UnreadableError(f"{field} {value!r} is not a valid date") from exc
 
 
-_PATHS: dict[str, tuple[str, str]] = {}
-
-
-def _split(path: str) -> tuple[str, str]:
-    """Return (element, child) of a date path (``effectivePeriod.end``), split once."""
-    head, _, tail = path.partition(".")
-    _PATHS[path] = (head, tail)
-    return head, tail
-
-
 def read_date(entry: Entry, fields: tuple[str, ...]) -> DateSpan | None:
     """Return the date of the first present field (``effectivePeriod.end`` style paths
     allowed), or ``None`` when the resource is undated."""
     resource = entry.resource
     for path in fields:
-        head, tail = _PATHS.get(path) or _split(path)
+        head, _, tail = path.partition(".")
         value = resource.get(head)
         if value is None:
             continue

@@ -49,10 +49,8 @@ __all__ = ["ElementLimitError", "check_structure", "is_r4_id"]
 # the check follows R4 or fhir.resources, whichever is stricter, never stricter than both.
 _XSD_SPACE = re.compile(r"[ \t\r\n]+")
 _TIME_OF_DAY = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
-_STRING = r"[ \r\n\t\S]"  # searched, not matched whole: one such character (as fhir.resources)
 _CODE = r"[^\s]+(\s[^\s]+)*"  # Unicode \s, as fhir.resources: "\u3000" is no code
 _ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
-_URI = r"[^ \t\r\n]*"  # R4's \S*, XML Schema's \S
 _OID = r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+"
 _UUID = r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _BASE64_ALPHABET = r"[0-9a-zA-Z+/=]+"
@@ -75,17 +73,10 @@ def _on_calendar(text: str) -> bool:
 
 
 def _matches(pattern: str) -> Callable[[Any], bool]:
-    """Return a check of a whole string against ``pattern``, compiled when first used
-    (most of the patterns are never needed in a run, and compiling them all takes
-    milliseconds)."""
-    compiled: list[re.Pattern[str]] = []
-
-    def check(value: Any) -> bool:
-        if not compiled:
-            compiled.append(re.compile(pattern))
-        return isinstance(value, str) and compiled[0].fullmatch(value) is not None
-
-    return check
+    """Return a check of a whole string against ``pattern``, compiled (and kept by
+    :mod:`re`) when first used: most of the patterns are never needed in a run, and
+    compiling them all takes milliseconds."""
+    return lambda value: isinstance(value, str) and re.fullmatch(pattern, value) is not None
 
 
 def is_r4_id(value: Any) -> bool:
@@ -95,8 +86,8 @@ def is_r4_id(value: Any) -> bool:
 
 
 def _string(value: Any) -> bool:
-    """``_STRING`` searched, without the regex: some character is a space, tab, CR or LF,
-    or is not whitespace."""
+    """R4's string pattern ``[ \\r\\n\\t\\S]`` searched (as fhir.resources does), without the
+    regex: some character is a space, tab, CR or LF, or is not whitespace."""
     if not isinstance(value, str) or not value:
         return False
     return not value.isspace() or any(c in " \t\r\n" for c in value)
@@ -114,7 +105,8 @@ def _code(value: Any) -> bool:
 
 
 def _uri(value: Any) -> bool:
-    """``_URI`` without the regex: no space, tab, CR or LF."""
+    """R4's uri pattern ``\\S*`` (XML Schema's ``\\S``), without the regex: no space, tab,
+    CR or LF."""
     return (
         isinstance(value, str)
         and " " not in value
@@ -279,7 +271,7 @@ def _check_object(node: Any, type_name: str, left: list[int], top: bool = False)
     left[0] -= len(node)
     if left[0] < 0:
         raise ElementLimitError
-    table = _RESOLVED.get(type_name) or _resolved(type_name)
+    table = _resolved(type_name)
     choices: set[str] | None = None
     for name, value in node.items():
         spec = table.get(name)
@@ -300,11 +292,6 @@ def _check_object(node: Any, type_name: str, left: list[int], top: bool = False)
                 _check_list(value, kind, check, left)
             elif type(value) is list:
                 raise _InvalidError("a list where one value is expected")
-            elif check is not None:
-                if not check(value):
-                    raise _InvalidError(f"not a valid {kind}")
-            elif kind != "Resource":  # _check_one, without the call, for the usual object
-                _check_object(value, kind, left)
             else:
                 _check_one(value, kind, check, left)
         except _InvalidError as exc:

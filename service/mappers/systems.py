@@ -76,25 +76,8 @@ def codings_of(concept: Any) -> list[Code]:
         if type(coding) is dict:
             system, code = coding.get("system"), coding.get("code")
             if type(system) is str and type(code) is str:
-                # canonical() inlined for the usual system, which it leaves as it is
-                found.append((system, code) if system not in _RECODED else canonical(system, code))
+                found.append(canonical(system, code))
     return found
-
-
-def _well_formed(codings: Any) -> bool:
-    """Say whether ``codings`` is absent or a list of objects whose system and code, where
-    given, are strings: :func:`code_problem`'s quick answer for the usual concept."""
-    if codings is None:
-        return True
-    if type(codings) is not list:
-        return False
-    for coding in codings:
-        if type(coding) is not dict:
-            return False
-        system, code = coding.get("system", ""), coding.get("code", "")
-        if type(system) is not str or type(code) is not str:
-            return False
-    return True
 
 
 def code_problem(concept: Any) -> str | None:
@@ -102,8 +85,6 @@ def code_problem(concept: Any) -> str | None:
     well formed or absent; :func:`codings_of` skips such parts silently, so a caller that
     finds nothing it reads can report why."""
     if concept is None:
-        return None
-    if type(concept) is dict and _well_formed(concept.get("coding")):
         return None
     if not isinstance(concept, dict):
         return "code is not a CodeableConcept object"
@@ -115,7 +96,9 @@ def code_problem(concept: Any) -> str | None:
     for index, coding in enumerate(codings):
         if not isinstance(coding, dict):
             return f"code.coding[{index}] is not an object"
-        for key in ("system", "code"):
-            if key in coding and not isinstance(coding[key], str):
-                return f"code.coding[{index}].{key} is not a string"
+        # Absent is fine (""), a present null or number is not.
+        if not isinstance(coding.get("system", ""), str):
+            return f"code.coding[{index}].system is not a string"
+        if not isinstance(coding.get("code", ""), str):
+            return f"code.coding[{index}].code is not a string"
     return None

@@ -17,6 +17,7 @@ from service.criteria.inputs import CriteriaInputs
 from service.criteria.values import Interval
 from service.mappers import DEFAULT_TERMINOLOGY, map_bundle
 from service.mappers.codes import ASSESSMENT_SYSTEM, ICD10CM, LOINC, SNOMED, UCUM, Terminology
+from service.mappers.json_text import HostileNumber
 
 AT = date(2026, 11, 22)
 PATIENT_ID = "p1"
@@ -213,3 +214,19 @@ def warned_refs(inputs: CriteriaInputs) -> set[str | None]:
 def point(value: str) -> Interval:
     """Return the exact interval holding only ``value``."""
     return Interval.point(Decimal(value))
+
+
+def without_hostile_numbers(node: Any) -> Any:
+    """Return ``node`` with every HostileNumber replaced by 0 (``node`` itself when it
+    holds none): fhir.resources, the reference the structure walk is tested against,
+    knows no HostileNumber."""
+    if isinstance(node, HostileNumber):
+        return Decimal(0)
+    if isinstance(node, dict):
+        changed = {k: without_hostile_numbers(v) for k, v in node.items()}
+        same = all(changed[k] is v for k, v in node.items())
+        return node if same else changed
+    if isinstance(node, list):
+        items = [without_hostile_numbers(v) for v in node]
+        return node if all(a is b for a, b in zip(items, node, strict=True)) else items
+    return node

@@ -16,14 +16,21 @@ import pytest
 from service.criteria import DEFAULT_SETS, EvaluationConfig, evaluate
 from service.criteria.status import Status
 from service.mappers import load_bundle_json, map_bundle
-from service.mappers.json_text import (
-    HostileNumber,
-    JsonTextError,
-    parse_json,
+from service.mappers.json_text import HostileNumber, JsonTextError, parse_json
+
+from .conftest import (
+    AT,
+    BILI,
+    ECOG,
+    KI67,
+    OLDER,
+    PLT,
+    bundle,
+    observation,
+    patient,
+    warned,
     without_hostile_numbers,
 )
-
-from .conftest import AT, BILI, ECOG, KI67, OLDER, PLT, bundle, observation, patient, warned
 
 HUGE = "9" * 5000
 
