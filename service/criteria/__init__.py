@@ -5,13 +5,15 @@ imported from): issue 12 measured frozen dataclasses at 40 ms of every CLI start
 
 Use :func:`evaluate` with :data:`DEFAULT_SETS` (validated at import) and an
 :class:`EvaluationConfig`; build the :class:`CriteriaInputs` with ``service.mappers``.
+The sets' clinician wording, :mod:`service.criteria.documentation`, is checked against
+them when it is first imported (by the web app, or ``criteria --markdown``), not here:
+an evaluation does not read it.
 """
 
 from __future__ import annotations
 
 from service.criteria.catalogue import CriteriaSetError, validate_sets
 from service.criteria.config import ConfigError, EvaluationConfig
-from service.criteria.documentation import DocumentationError, check_documented
 from service.criteria.evaluator import Evaluation, evaluate
 from service.criteria.inputs import CriteriaInputs
 from service.criteria.model import CriteriaSet, Criterion, CriterionResult, SetResult
@@ -26,7 +28,6 @@ __all__ = [
     "CriteriaSetError",
     "Criterion",
     "CriterionResult",
-    "DocumentationError",
     "Evaluation",
     "EvaluationConfig",
     "SetResult",
@@ -38,5 +39,3 @@ __all__ = [
 
 DEFAULT_SETS: tuple[CriteriaSet, ...] = validate_sets(_DEFAULT_SETS)
 """Milan-NET, ENETS, UNOS and resection, in result order; validated when imported."""
-
-check_documented(DEFAULT_SETS)  # every published criterion says when it is met, not met, unknown

@@ -3,13 +3,13 @@
 The tables are data, ``service/data/r4-elements.json``, generated from the fhir.resources
 R4B models by ``python -m tools.generate_r4_structure`` (a test fails when they are
 stale). They are read with a plain ``open`` beside this package, not
-``importlib.resources``, which would add its own imports to every CLI start.
+``importlib.resources`` or pathlib, which would add their imports to every CLI start.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
 from typing import Final
 
 __all__ = ["ELEMENTS", "REQUIRED_CHOICES", "Spec"]
@@ -18,11 +18,12 @@ Spec = tuple[str, bool, bool, str]
 """(type, repeats, required, choice group): a choice group names a ``value[x]``-style
 element of which at most one may appear; type ``Element`` is a primitive's ``_name``."""
 
-_DATA = Path(__file__).resolve().parents[1] / "data" / "r4-elements.json"
+_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "data")
 
 
 def _load() -> tuple[dict[str, dict[str, Spec]], dict[str, tuple[str, ...]]]:
-    document = json.loads(_DATA.read_text(encoding="utf-8"))
+    with open(os.path.join(_DATA, "r4-elements.json"), encoding="utf-8") as file:
+        document = json.loads(file.read())
     elements = {
         type_name: {
             name: (str(k), bool(r), bool(q), str(g)) for name, (k, r, q, g) in table.items()

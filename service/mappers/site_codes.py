@@ -33,8 +33,8 @@ a draft is never applied unreviewed. Top-level keys starting with ``_`` and an e
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, cast, get_args
 
 from service.criteria.inputs import Drainage
@@ -151,12 +151,13 @@ def terminology_from_mapping(mapping: Any, base: Terminology = DEFAULT_TERMINOLO
     )
 
 
-def load_terminology(path: Path | str | None) -> Terminology:
+def load_terminology(path: str | os.PathLike[str] | None) -> Terminology:
     """Return the shipped terminology, extended by the mapping file at ``path``."""
     if path is None:
         return DEFAULT_TERMINOLOGY
     try:
-        mapping = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as file:
+            mapping = json.loads(file.read())
     except OSError as exc:
         raise SiteCodesError(f"site codes file {path}: cannot be read ({exc.strerror})") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -4,6 +4,8 @@ code set does."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import random
 import subprocess
 import sys
@@ -57,6 +59,42 @@ def test_an_evaluation_from_the_cli_imports_no_http_web_metrics_or_validation_li
     assert "service" in imported  # the listing is read as meant
     assert imported & HEAVY == set()
     assert '"assessments"' in run.stdout
+
+
+def _imported_by(*command: str, site: bool = True) -> set[str]:
+    """Return the modules a fresh interpreter imports running ``command``; without
+    ``site``, the project and msgspec are put on the path by hand, so that what an
+    editable install's import hook loads (pathlib among others) is not counted."""
+    env = dict(os.environ)
+    options = ["-X", "importtime"]
+    if not site:
+        spec = importlib.util.find_spec("msgspec")
+        assert spec is not None
+        assert spec.origin is not None
+        env["PYTHONPATH"] = os.pathsep.join((str(ROOT), str(Path(spec.origin).parents[1])))
+        options.insert(0, "-S")
+    run = subprocess.run(
+        [sys.executable, *options, *command], capture_output=True, text=True, check=True,
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()}
+    assert "service" in imported  # the listing is read as meant
+    return imported
+
+
+def test_an_evaluation_from_the_cli_needs_neither_pathlib_nor_the_criteria_wording() -> None:
+    scenario = ROOT / "tests" / "fixtures" / "scenarios" / "age_exactly_55.json"
+    imported = _imported_by(
+        "-m", "service", "evaluate", "--bundle", str(scenario), "--at", "2026-11-22", site=False
+    )
+    assert "service.criteria.evaluator" in imported
+    unneeded = {"pathlib", "urllib.parse", "string", "service.criteria.documentation"}
+    assert imported & unneeded == set()
+
+
+def test_the_web_app_checks_the_criteria_wording_when_it_starts() -> None:
+    imported = _imported_by("-c", "import service.app")
+    assert "service.criteria.documentation" in imported
 
 
 def _scan_conditions(terminology: Terminology, concept: dict[str, object]) -> dict[str, object]:
