@@ -19,6 +19,7 @@ from service.app_services import (
 from service.auth.audit import note
 from service.auth.guard import requires
 from service.auth.resource_server import EVALUATIONS_READ, RISK_ASSESSMENTS_WRITE
+from service.code_names import code_names
 from service.criteria import DEFAULT_SETS, CriteriaSet, Criterion, EvaluationConfig
 from service.criteria.documentation import rule_text
 from service.criteria.sources import SOURCES, cite, full_citation, seeds_in
@@ -196,12 +197,8 @@ def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
     if dry_run:
         note("risk-assessment.dry-run")
     source = patient_source()
-    evaluation = run_evaluation(
-        source.record(checked_patient_id(patient_id)),
-        at,
-        config=evaluation_config(),
-        terminology=terminology(),
-    )
+    record = source.record(checked_patient_id(patient_id))
+    evaluation = run_evaluation(record, at, config=evaluation_config(), terminology=terminology())
     deceased = evaluation.deceased
     if deceased is not None:
         # criteria.md §7: no RiskAssessment for an evaluation date after death (dry-run too)
@@ -212,9 +209,11 @@ def write_risk_assessment(patient_id: str) -> ResponseReturnValue:
             details={"reason": "patient_deceased"},
         )
     metastases = evaluation.inputs.liver_metastases
+    result = evaluation_to_json(evaluation)
     resource = build_risk_assessment(
-        evaluation_to_json(evaluation),
+        result,
         liver_metastasis_reference=metastases[-1].reference if metastases else None,
+        code_names=code_names(result, record),
     )
     resource["id"] = risk_assessment_id(resource)
     if dry_run:

@@ -3,13 +3,14 @@
 A verdict sentence comes from the result alone (``extrahepatic metastasis recorded
 (C7B.03)``); the page and the card also have the patient's record, whose Condition or
 Procedure usually carries the code's display text. :func:`code_names` collects, for the
-codes the result's evidence names, that display; :func:`name_codes` writes each bare
-``(code)`` of a sentence as ``(display, code)``, unless the sentence already says the
-name. Text from the record is only ever inserted as text (callers escape it).
+codes the result's evidence names, that display; :func:`name_codes` writes the first
+bare ``(code)`` (or ``(code, date)``) of a text as ``(display, code)``, unless the text
+already says the name. Text from the record is only ever inserted as text (callers escape it).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,9 +69,13 @@ def code_names(result: Mapping[str, Any], record: PatientRecord | None) -> dict[
 
 
 def name_codes(text: str, names: Mapping[str, str]) -> str:
-    """Write each bare ``(code)`` of ``text`` as ``(display, code)``, unless ``text``
-    already says that display (``extrahepatic metastasis recorded``)."""
+    """Write the first ``(code)`` or ``(code, date)`` of ``text`` as ``(display, code)``
+    or ``(display, code, date)``, unless ``text`` already says that display; later
+    mentions of the code stay short."""
     for code, name in names.items():
-        if f"({code})" in text and name.casefold() not in text.casefold():
-            text = text.replace(f"({code})", f"({name}, {code})")
+        if name.casefold() in text.casefold():
+            continue
+        found = re.search(rf"\({re.escape(code)}(?=[,)])", text)
+        if found is not None:
+            text = f"{text[: found.start()]}({name}, {text[found.start() + 1 :]}"
     return text

@@ -103,8 +103,13 @@ def build_risk_assessment(
     occurred_at: datetime | None = None,
     device_reference: str = DEFAULT_DEVICE_REFERENCE,
     liver_metastasis_reference: str | None,
+    code_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the RiskAssessment for an evaluation result (interfaces.md §1 and §5).
+
+    ``code_names`` (:func:`service.code_names.code_names` of the patient's record) names
+    the codes the rationales and notes mention as the record does; without it they stay
+    bare codes.
 
     ``occurrenceDateTime`` is the evaluation's "as of" date (interfaces.md §5), so a
     retrospective write-back sorts where it belongs; ``occurred_at`` replaces it with a
@@ -142,8 +147,8 @@ def build_risk_assessment(
     basis = _basis(assessments)
     if basis:
         resource["basis"] = [{"reference": reference} for reference in basis]
-    resource["prediction"] = [_prediction(a) for a in assessments]
-    resource["note"] = notes(result)
+    resource["prediction"] = [_prediction(a, code_names or {}) for a in assessments]
+    resource["note"] = notes(result, code_names)
     # FHIR element order: the narrative comes right after resourceType.
     return {"resourceType": "RiskAssessment", "text": narrative(resource), **resource}
 
@@ -325,7 +330,7 @@ def _method(assessments: list[Mapping[str, Any]], engine: str) -> dict[str, Any]
     }
 
 
-def _prediction(assessment: Mapping[str, Any]) -> dict[str, Any]:
+def _prediction(assessment: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
     code = f"{assessment['criteriaSet']}-{assessment['status']}"
     return {
         "outcome": {
@@ -334,7 +339,7 @@ def _prediction(assessment: Mapping[str, Any]) -> dict[str, Any]:
             ],
             "text": f"{_title(assessment)}: {STATUS_TEXT[assessment['status']]}",
         },
-        "rationale": rationale(assessment),
+        "rationale": rationale(assessment, names),
     }
 
 

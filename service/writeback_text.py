@@ -2,7 +2,9 @@
 
 Pure: no I/O. Everything here says the result in clinical words (criterion labels,
 never ids, parser codes or file numbers); :mod:`service.writeback` builds the resource
-around it.
+around it. ``names`` (:func:`~service.code_names.code_names` of the patient's record)
+writes a code a sentence names as the record names it, ``(Secondary carcinoid tumors of
+bone, C7B.03)``, as the page and the card do; without it codes stay bare.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from service.code_names import name_codes
 from service.criteria import DEFAULT_SETS
 from service.verdicts import clinical_text, to_record_text
 
@@ -45,9 +48,13 @@ def _label(assessment: Mapping[str, Any], criterion: Mapping[str, Any]) -> str:
     return labels.get(str(criterion["id"]), str(criterion["id"]).replace("_", " "))
 
 
-def rationale(assessment: Mapping[str, Any]) -> str:
+def rationale(assessment: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
     """Say in clinical words what decided the set: every criterion not met, else every one
     that cannot be decided with what to record (no criterion ids, no file numbers)."""
+    return name_codes(_rationale(assessment), names or {})
+
+
+def _rationale(assessment: Mapping[str, Any]) -> str:
     criteria = assessment["criteria"]
     status = assessment["status"]
     total = len(criteria)
@@ -89,7 +96,9 @@ def _warning_text(message: str) -> str:
     return clinical_text(message)
 
 
-def notes(result: Mapping[str, Any]) -> list[dict[str, str]]:
+def notes(
+    result: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
     """Return the MDT statement, what would change the verdict, the result's notes, then
     its data warnings, in clinical words."""
     texts = [MDT_STATEMENT, *filter(None, [to_record_text(result)])]
@@ -103,7 +112,8 @@ def notes(result: Mapping[str, Any]) -> list[dict[str, str]]:
             prefix = f"{where}: " if isinstance(where, str) and clean(where) else ""
             if clean(warning["message"]):
                 texts.append(f"Data warning: {prefix}{_warning_text(clean(warning['message']))}")
-    return [{"text": _markdown(text)} for text in dict.fromkeys(texts)]
+    named = (name_codes(text, names or {}) for text in texts)
+    return [{"text": _markdown(text)} for text in dict.fromkeys(named)]
 
 
 def narrative(resource: Mapping[str, Any]) -> dict[str, str]:

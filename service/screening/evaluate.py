@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from service.cdshooks.cards import has_net_liver_metastasis
+from service.code_names import code_names
 from service.criteria import EvaluationConfig
 from service.engine import run_evaluation
 from service.mappers import BundleError, Terminology, record_from_bundle
@@ -90,5 +91,6 @@ def evaluate_group(
         "mdt": mdt_decisions(result),
         "warnings": len(result["warnings"]),
         "liverMetastasis": metastases[-1].reference if metastases else None,
+        "codeNames": code_names(result, record),  # for --write-back's words
     }
     return Outcome(patient_id, json.dumps(result, ensure_ascii=False), summary)

@@ -40,6 +40,7 @@ def write_back(store: Store, source: PatientSource) -> dict[str, Any]:
             resource = build_risk_assessment(  # occurrence: the evaluation date (§5)
                 json.loads(body),
                 liver_metastasis_reference=summary.get("liverMetastasis"),
+                code_names=summary.get("codeNames"),
             )
             resource["id"] = risk_assessment_id(resource)
             written = source.write_risk_assessment(resource)

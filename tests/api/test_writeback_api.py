@@ -146,3 +146,13 @@ def test_a_risk_assessment_is_written_for_an_evaluation_date_before_death() -> N
     status, body = write(client, "demo-transplant")
     assert status == 201
     assert body["resourceType"] == "RiskAssessment"
+
+
+def test_the_written_words_name_codes_as_the_record_does(client: FlaskClient) -> None:
+    """A rationale says "(Secondary carcinoid tumors of bone, C7B.03, date)", as the page
+    and the card do, not the bare code; the narrative carries the same words."""
+    _, resource = write(client, "demo-extrahepatic", "at=2026-11-22&dry-run=true")
+    rationales = " ".join(p["rationale"] for p in resource["prediction"])
+    assert "(Secondary carcinoid tumors of bone, C7B.03, " in rationales
+    assert "(C7B.03" not in rationales.split("C7B.03", 1)[0]  # named at its first mention
+    assert "Secondary carcinoid tumors of bone, C7B.03" in resource["text"]["div"]

@@ -152,3 +152,34 @@ def test_a_set_left_to_the_mdt_says_so_in_the_summary_and_the_worklist(tmp_path:
     assert row["decisive_missing_data"].endswith(
         "; MDT to decide: MDT decision on resecting G3 disease"
     )
+
+
+def test_the_summary_keeps_the_record_s_names_for_the_written_words() -> None:
+    """--write-back works from stored results, without the record: the summary keeps the
+    names the record gives the codes, so its RiskAssessment says what the API's does."""
+    import json
+    from datetime import date
+
+    from service.criteria import EvaluationConfig
+    from service.mappers.site_codes import load_terminology
+    from service.screening.evaluate import evaluate_group
+    from service.writeback import build_risk_assessment
+
+    demo = Path(__file__).resolve().parents[2] / "service" / "data" / "demo"
+    bundle = json.loads((demo / "demo-extrahepatic.json").read_text(encoding="utf-8"))
+    resources = [e["resource"] for e in bundle["entry"]]
+    group = sorted(
+        ((r["resourceType"] == "Patient", json.dumps(r)) for r in resources),
+        key=lambda row: not row[0],
+    )
+    outcome = evaluate_group(
+        "demo-extrahepatic", group, date(2026, 11, 22), load_terminology(None), EvaluationConfig()
+    )
+    assert outcome.summary["codeNames"]["C7B.03"] == "Secondary carcinoid tumors of bone"
+    assert outcome.result is not None
+    resource = build_risk_assessment(
+        json.loads(outcome.result),
+        liver_metastasis_reference=None,
+        code_names=outcome.summary["codeNames"],
+    )
+    assert "Secondary carcinoid tumors of bone, C7B.03" in resource["prediction"][0]["rationale"]

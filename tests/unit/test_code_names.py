@@ -59,3 +59,15 @@ def test_a_sentence_keeps_the_code_and_never_repeats_a_name_it_says() -> None:
     )
     assert name_codes("primary in the ileum (C7A.012)", names) == ("primary in the ileum (C7A.012)")
     assert name_codes("no code here", names) == "no code here"
+
+
+def test_a_dated_mention_is_named_and_only_the_first_mention_of_a_code() -> None:
+    names = {"C7B.03": "Secondary carcinoid tumors of bone"}
+    text = "metastasis (C7B.03, 2026-09-01). Again (C7B.03, 2026-09-01); and (C7B.031)"
+    assert name_codes(text, names) == (
+        "metastasis (Secondary carcinoid tumors of bone, C7B.03, 2026-09-01). "
+        "Again (C7B.03, 2026-09-01); and (C7B.031)"
+    )
+    assert name_codes("no mention of C7B.03 in brackets", names) == (
+        "no mention of C7B.03 in brackets"
+    )
