@@ -1,18 +1,13 @@
 """What makes each criterion met, not met or unknown, in a clinician's words.
 
-One entry per criterion id (an id means the same everywhere, criteria.md §4), kept here
-beside the rules so the published documentation (``GET /criteria``, ``docs/criteria.md``)
-is generated from the criteria themselves. Numbers are never written into the text:
-``{name}`` stands for the criterion's threshold of that name (``{limit}`` → ``55 years``),
-and ``{bilirubin_upper_limit}``, ``{max_ecog}``, ``{lab_freshness_days}`` for the
-configurable defaults in force, so a changed threshold or setting changes the text.
-
-:func:`check_documented` runs on the published sets when this module is first imported
-(the web app imports it at start, ``criteria --markdown`` when it runs): every criterion
-must have an entry whose placeholders its thresholds fill, and no entry may outlive its
-criterion. It raises :class:`DocumentationError` naming the gap. :mod:`service.criteria`
-itself does not import this module: an evaluation does not read the text, and the check
-and :mod:`string` were 2 ms of every ``evaluate`` start (issue 12).
+One entry per criterion id (criteria.md §4), beside the rules, so the published
+documentation (``GET /criteria``, ``docs/criteria.md``) is generated from the criteria.
+No number is written into the text: ``{name}`` stands for the criterion's threshold of
+that name (``{limit}`` → ``55 years``), and ``{bilirubin_upper_limit}``, ``{max_ecog}``,
+``{lab_freshness_days}`` for the configurable defaults in force. When this module is
+first imported (by the web app at start, by ``criteria --markdown``; an evaluation reads
+no text, so :mod:`service.criteria` does not import it), :func:`check_documented` checks
+that every published criterion has an entry its thresholds fill, and no entry outlives it.
 """
 
 from __future__ import annotations
@@ -402,4 +397,4 @@ def check_documented(
         raise DocumentationError(f"documentation for criteria no set has: {sorted(stale)}")
 
 
-check_documented(DEFAULT_SETS)  # every published criterion says when it is met, not met, unknown
+check_documented(DEFAULT_SETS)
