@@ -5,7 +5,8 @@ A verdict sentence comes from the result alone (``extrahepatic metastasis record
 Procedure usually carries the code's display text. :func:`code_names` collects, for the
 codes the result's evidence names, that display; :func:`name_codes` writes the first
 bare ``(code)`` (or ``(code, date)``) of a text as ``(display, code)``, unless the text
-already says the name. Text from the record is only ever inserted as text (callers escape it).
+already says the name. Text from the record is only ever inserted as text (callers
+escape it).
 """
 
 from __future__ import annotations

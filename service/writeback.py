@@ -147,8 +147,10 @@ def build_risk_assessment(
     basis = _basis(assessments)
     if basis:
         resource["basis"] = [{"reference": reference} for reference in basis]
-    resource["prediction"] = [_prediction(a, code_names or {}) for a in assessments]
-    resource["note"] = notes(result, code_names)
+    # the record's display texts, as FHIR strings: no control characters
+    names = {code: clean(name) for code, name in (code_names or {}).items() if clean(name)}
+    resource["prediction"] = [_prediction(a, names) for a in assessments]
+    resource["note"] = notes(result, names)
     # FHIR element order: the narrative comes right after resourceType.
     return {"resourceType": "RiskAssessment", "text": narrative(resource), **resource}
 

@@ -103,3 +103,17 @@ def test_the_risk_assessment_note_carries_the_same_ranking() -> None:
 
 def test_no_ranking_note_when_nothing_could_change_a_verdict() -> None:
     assert to_record_text(demo("demo-transplant")) is None
+
+
+def test_the_record_s_names_are_written_as_fhir_strings() -> None:
+    """A display text from the record is cleaned of control characters before it is put
+    into the rationale and notes (a FHIR string may not carry them)."""
+    result = demo("demo-extrahepatic")
+    resource = build_risk_assessment(
+        result,
+        liver_metastasis_reference=None,
+        code_names={"C7B.03": "Secondary carcinoid\x00 tumors\n of bone", "C25.4": "\x07"},
+    )
+    rationales = " ".join(p["rationale"] for p in resource["prediction"])
+    assert "(Secondary carcinoid tumors of bone, C7B.03, " in rationales
+    assert not any(ord(c) < 32 for c in rationales)
