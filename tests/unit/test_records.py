@@ -1,5 +1,6 @@
-"""service.records: msgspec imported once, without typing_extensions (issue 12: with it,
-inspect came too, 10-15 ms of every CLI start), and only from there."""
+"""service.records: msgspec imported once, only from there: its compiled core alone (the
+package's decoding and format modules were 10 ms of every CLI start) and without
+typing_extensions (with it, inspect came too, 10-15 ms; issue 12)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,38 @@ def test_the_cli_loads_neither_typing_extensions_nor_inspect_nor_dataclasses() -
         "if sys.modules.get(m) is not None))"
     )
     assert _printed(code) == "[]"
+
+
+def test_only_msgspec_s_core_is_loaded_and_the_package_imports_whole_afterwards() -> None:
+    code = (
+        "import sys, service.records as r; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'msgspec')); "
+        "import msgspec, msgspec.structs; "
+        "from service.criteria.inputs import Warning; "
+        "print(msgspec.Struct is r.Struct, msgspec.structs.replace is r.replace, "
+        "msgspec.structs.force_setattr is r.force_setattr, "
+        "type(msgspec.field(default=1)) is type(r.field(default=1)), "
+        "msgspec.json.encode(Warning('Observation/1', 'x')).decode())"
+    )
+    loaded, package = _printed(code).splitlines()
+    assert loaded == "['msgspec._core', 'msgspec._utils']"
+    assert package == 'True True True True {"reference":"Observation/1","message":"x"}'
+
+
+def test_a_msgspec_laid_out_otherwise_is_imported_whole() -> None:
+    """Where the package is not found as a folder (here: the path finder, asked as
+    service.records asks it, by name alone, finds nothing), msgspec is imported as it is,
+    and the records work the same."""
+    code = (
+        "import sys, importlib.machinery as m; found = m.PathFinder.find_spec; "
+        "m.PathFinder.find_spec = classmethod(lambda cls, name, *a: None "
+        "if (name, a) == ('msgspec', ()) else found(name, *a)); "
+        "import service.records as r, msgspec; "
+        "from service.criteria.inputs import Warning; "
+        "print('msgspec.inspect' in sys.modules, r.Struct is msgspec.Struct, "
+        "r.replace(Warning('a', 'b'), message='c'))"
+    )
+    assert _printed(code) == "True True Warning(reference='a', message='c')"
 
 
 def test_typing_extensions_imports_normally_afterwards() -> None:
