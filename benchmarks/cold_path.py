@@ -138,6 +138,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     python = args.python
+    check = subprocess.run([python, "-c", "import service.cli"], capture_output=True, check=False)
+    if check.returncode != 0:
+        parser.error(f"{python} cannot import the service (install it there first)")
     from service.engine import evaluate_bundle  # imported here: the CLI runs below import it anew
 
     template = build_bundle()
@@ -193,6 +196,8 @@ def main() -> None:
         )
     base = statistics.median(bare) + statistics.median(cold)
     print(f"CLI timed with: {python}")
+    if python != sys.executable:
+        print(f"  (the evaluations above, and so the ratio's cold part, with {sys.executable})")
     print(f'python -c "import json":  median {_median_ms(bare):7.1f} ms')
     print(f"import service.cli:       median {_median_ms(service):7.1f} ms  (and its clean-up)")
     print(f"  heavy packages the CLI imported: {heavy}")

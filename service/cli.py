@@ -88,6 +88,13 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _file_path(text: str) -> str:
+    """A path, kept as a string (see :func:`_read_bundle`); an empty one is refused."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path")
+    return text
+
+
 def _batch_size(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 1000:
         raise argparse.ArgumentTypeError("must be a whole number from 1 to 1000")
@@ -102,13 +109,14 @@ def _port(text: str) -> int:
 
 def _add_evaluate(commands: Any) -> None:
     evaluate = commands.add_parser("evaluate", help="evaluate one patient's FHIR Bundle")
-    evaluate.add_argument("--bundle", required=True, help="FHIR R4 Bundle (JSON)")
+    evaluate.add_argument("--bundle", required=True, type=_file_path, help="FHIR R4 Bundle (JSON)")
     evaluate.add_argument(
         "--at", type=_iso_date, help="evaluation date YYYY-MM-DD (default: today, UTC)"
     )
     evaluate.add_argument("--patient", help="Patient id when the Bundle holds several")
     evaluate.add_argument(
         "--site-codes",
+        type=_file_path,
         default=os.environ.get("NELM_CDS_SITE_CODES") or None,
         help="JSON file of local codes (default: $NELM_CDS_SITE_CODES)",
     )
@@ -145,7 +153,7 @@ def _add_criteria(commands: Any) -> None:
     criteria.add_argument(
         "--markdown", action="store_true", required=True, help="as Markdown (docs/criteria.md)"
     )
-    criteria.add_argument("--output", help="write to this file instead of stdout")
+    criteria.add_argument("--output", type=_file_path, help="write to this file instead of stdout")
 
 
 def _add_probe(commands: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from service.mappers import PatientRecord
 
-__all__ = ["code_names", "concept_display", "name_codes"]
+__all__ = ["MAX_DISPLAY", "code_names", "concept_display", "name_codes"]
 
 _CODED = ("Condition", "Procedure")
 
@@ -47,6 +47,15 @@ def concept_display(concept: object, code: object = None, *, strict: bool = Fals
     return text.strip() if isinstance(text, str) and text.strip() else None
 
 
+MAX_DISPLAY = 100
+"""A display longer than this many characters is cut, with "…": it is repeated in every
+sentence that names its code."""
+
+
+def _shortened(display: str) -> str:
+    return display if len(display) <= MAX_DISPLAY else f"{display[: MAX_DISPLAY - 1].rstrip()}…"
+
+
 def code_names(result: Mapping[str, Any], record: PatientRecord | None) -> dict[str, str]:
     """Return ``{code: display}`` for each code the result's evidence names whose
     Condition or Procedure in ``record`` has a display (empty without a record)."""
@@ -65,18 +74,26 @@ def code_names(result: Mapping[str, Any], record: PatientRecord | None) -> dict[
                     continue
                 display = concept_display(resource.get("code"), code, strict=True)
                 if display is not None and display.casefold() != code.casefold():
-                    names[code] = display
+                    names[code] = _shortened(display)
     return names
 
 
 def name_codes(text: str, names: Mapping[str, str]) -> str:
-    """Write the first ``(code)`` or ``(code, date)`` of ``text`` as ``(display, code)``
-    or ``(display, code, date)``, unless ``text`` already says that display; later
-    mentions of the code stay short."""
-    for code, name in names.items():
-        if name.casefold() in text.casefold():
-            continue
-        found = re.search(rf"\({re.escape(code)}(?=[,)])", text)
-        if found is not None:
-            text = f"{text[: found.start()]}({name}, {text[found.start() + 1 :]}"
-    return text
+    """Write the first ``(code)`` or ``(code, date)`` of each code in ``text`` as
+    ``(display, code)`` or ``(display, code, date)``, unless ``text`` already says that
+    display; later mentions stay short. One pass over ``text`` as given: a display put in
+    is never searched again for another code."""
+    wanted = {code: name for code, name in names.items() if name.casefold() not in text.casefold()}
+    if not wanted:
+        return text
+    codes = "|".join(re.escape(code) for code in sorted(wanted, key=len, reverse=True))
+    named: set[str] = set()
+
+    def first_named(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code in named:
+            return match.group(0)
+        named.add(code)
+        return f"({wanted[code]}, {code}"
+
+    return re.sub(rf"\(({codes})(?=[,)])", first_named, text)

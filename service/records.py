@@ -17,7 +17,10 @@ here, and it loads only what the service uses.
   (``msgspec.inspect``, ``json``, ``msgpack``, ``toml``, ``yaml``, ``structs``), which
   the service never uses: 10 ms of every CLI start. So the core is loaded under a bare
   stand-in for the package, which is removed again at once; whoever imports ``msgspec``
-  later gets the real package, built around the same core (the same ``Struct``). A
+  later gets the real package, built around the same core (the same ``Struct``). One
+  difference remains: that package has no ``_core`` or ``_utils`` attribute (Python sets
+  one only when it loads the submodule), so ``msgspec._core`` reached as an attribute
+  fails where ``import msgspec._core`` works; nothing uses it, and a test pins it. A
   msgspec laid out otherwise (or one that cannot do without typing_extensions) is
   imported whole, as it is.
 - **Without typing_extensions.** msgspec imports it when it is installed (pydantic brings
@@ -27,8 +30,10 @@ here, and it loads only what the service uses.
   :func:`typing.get_type_hints` for the rest of the process.
 
 ``sys.modules`` is changed for the moment of the import, so this module must be imported
-before any thread is started: every entry point (CLI, web app, gunicorn workers, screening
-workers) imports the criteria first.
+before any thread is started (every entry point, CLI, web app, gunicorn workers and
+screening workers, imports the criteria first), and an import hook that imports msgspec
+while the core loads (an instrumentation agent, say) meets the stand-in, whose every
+missing attribute is an error that says so.
 """
 
 from __future__ import annotations
@@ -37,7 +42,11 @@ import importlib
 import importlib.machinery
 import sys
 import types
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
+
+
+def _being_loaded(name: str) -> NoReturn:
+    raise AttributeError(f"msgspec.{name}: msgspec's core is being loaded by service.records")
 
 
 def _core_alone() -> types.ModuleType:
@@ -49,6 +58,7 @@ def _core_alone() -> types.ModuleType:
     package.__spec__ = spec
     package.__path__ = list(spec.submodule_search_locations)
     package.__package__ = "msgspec"
+    package.__getattr__ = _being_loaded  # type: ignore[method-assign]  # PEP 562
     sys.modules["msgspec"] = package
     try:
         return importlib.import_module("msgspec._core")

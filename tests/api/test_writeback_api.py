@@ -154,5 +154,6 @@ def test_the_written_words_name_codes_as_the_record_does(client: FlaskClient) ->
     _, resource = write(client, "demo-extrahepatic", "at=2026-11-22&dry-run=true")
     rationales = " ".join(p["rationale"] for p in resource["prediction"])
     assert "(Secondary carcinoid tumors of bone, C7B.03, " in rationales
-    assert "(C7B.03" not in rationales.split("C7B.03", 1)[0]  # named at its first mention
+    first = rationales.index("C7B.03")  # named at its first mention
+    assert rationales[first - len("bone, ") : first] == "bone, "
     assert "Secondary carcinoid tumors of bone, C7B.03" in resource["text"]["div"]

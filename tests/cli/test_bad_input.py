@@ -72,6 +72,37 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     assert result.stderr.strip() == f"error: {tmp_path / 'absent.json'}: no such file"
 
 
+def test_a_directory_an_empty_path_and_a_missing_site_codes_file_exit_2(tmp_path: Path) -> None:
+    path = write(tmp_path, "b.json", bundle(PATIENT))
+    cases = {
+        ("--bundle", str(tmp_path)): f"error: {tmp_path}: is a directory",
+        ("--bundle", ""): "error: argument --bundle: an empty path",
+        ("--bundle", path, "--site-codes", ""): "error: argument --site-codes: an empty path",
+        ("--bundle", path, "--site-codes", str(tmp_path / "none.json")): (
+            f"error: site codes file {tmp_path / 'none.json'}: cannot be read "
+            "(No such file or directory)"
+        ),
+    }
+    for arguments, expected in cases.items():
+        result = run_cli(*arguments)
+        assert (result.returncode, result.stdout) == (2, ""), arguments
+        assert result.stderr.strip() == expected
+
+
+def test_a_bundle_over_the_size_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from service import cli
+
+    monkeypatch.setattr(cli, "MAX_BUNDLE_BYTES", 1024 * 1024)  # 64 MiB in use: 1 MiB here
+    big = tmp_path / "big.json"
+    big.write_bytes(bundle(PATIENT).encode() + b" " * (1024 * 1024))
+    assert cli.main(["evaluate", "--bundle", str(big)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {big}: larger than 1 MiB"
+    fits = write(tmp_path, "b.json", bundle(PATIENT))
+    assert cli.main(["evaluate", "--bundle", fits, "--at", "2026-11-22"]) == 0
+
+
 @pytest.mark.parametrize(
     "bad_date", ["2026-13-01", "22/11/2026", "2026-02-30", "tomorrow", "2026-11"]
 )

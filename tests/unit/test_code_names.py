@@ -71,3 +71,20 @@ def test_a_dated_mention_is_named_and_only_the_first_mention_of_a_code() -> None
     assert name_codes("no mention of C7B.03 in brackets", names) == (
         "no mention of C7B.03 in brackets"
     )
+
+
+def test_a_display_put_in_is_not_searched_again_for_another_code() -> None:
+    names = {"C7B.03": "Y (C7B.8)", "C7B.8": "Z"}
+    assert name_codes("x (C7B.03); then (C7B.8)", names) == (
+        "x (Y (C7B.8), C7B.03); then (Z, C7B.8)"
+    )
+
+
+def test_a_long_display_is_cut() -> None:
+    from service.code_names import MAX_DISPLAY
+
+    record = _record(_condition("bone", "C7B.03", "bone " * 60))
+    result = _result({"reference": "Condition/bone", "value": "C7B.03"})
+    name = code_names(result, record)["C7B.03"]
+    assert len(name) == MAX_DISPLAY
+    assert name.endswith("bone…")

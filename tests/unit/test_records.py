@@ -69,6 +69,16 @@ def test_only_msgspec_s_core_is_loaded_and_the_package_imports_whole_afterwards(
     assert package == 'True True True True {"reference":"Observation/1","message":"x"}'
 
 
+def test_the_later_package_lacks_only_the_core_as_an_attribute() -> None:
+    """The one difference the module text states: ``import msgspec._core`` works, the
+    attribute does not (Python sets it only when it loads the submodule itself)."""
+    code = (
+        "import service.records as r, msgspec, msgspec._core as core; "
+        "print(core.Struct is r.Struct, hasattr(msgspec, '_core'))"
+    )
+    assert _printed(code) == "True False"
+
+
 def test_a_msgspec_laid_out_otherwise_is_imported_whole() -> None:
     """Where the package is not found as a folder (here: the path finder, asked as
     service.records asks it, by name alone, finds nothing), msgspec is imported as it is,
@@ -83,6 +93,28 @@ def test_a_msgspec_laid_out_otherwise_is_imported_whole() -> None:
         "r.replace(Warning('a', 'b'), message='c'))"
     )
     assert _printed(code) == "True True Warning(reference='a', message='c')"
+
+
+def test_a_core_that_fails_under_the_stand_in_leaves_nothing_behind() -> None:
+    """Where loading the core fails half way (here: ``uuid`` cannot be imported while the
+    stand-in, which has no file, is the package), what was loaded is forgotten and the
+    whole package is imported: one msgspec, one Struct, one ``msgspec._utils``."""
+    code = (
+        "import sys\n"
+        "refused = []\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        package = sys.modules.get('msgspec')\n"
+        "        if name == 'uuid' and package is not None and not hasattr(package, '__file__'):\n"
+        "            refused.append(name)\n"
+        "            raise ImportError('refused under the stand-in')\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "import service.records as r, msgspec, msgspec.structs\n"
+        "utils = sys.modules['msgspec._utils'].get_class_annotations\n"
+        "print(refused, 'msgspec.inspect' in sys.modules, r.Struct is msgspec.Struct,\n"
+        "      utils is msgspec.structs._get_class_annotations)\n"
+    )
+    assert _printed(code) == "['uuid'] True True True"
 
 
 def test_typing_extensions_imports_normally_afterwards() -> None:
