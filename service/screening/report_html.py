@@ -16,9 +16,8 @@ from service.criteria.notes import SUPPORT_NOTE
 from service.screening.report_data import SET_TITLES, STATUS_WORDS, ReportData, report_charts
 from service.screening.worklist import SET_IDS, missing_text
 
-__all__ = ["MAX_ROWS", "PATIENT_HEADERS", "patient_cells", "render_report_html", "row_missing_text"]
+__all__ = ["PATIENT_HEADERS", "patient_cells", "render_report_html", "row_missing_text"]
 
-MAX_ROWS = 2_000
 """Rows shown in the report; the worklist CSV has every patient."""
 
 _CSS = """
@@ -90,7 +89,7 @@ def row_missing_text(row: Mapping[str, Any]) -> str:
 def _patient_rows(data: ReportData) -> str:
     head = "".join(f"<th scope=col>{escape(h)}</th>" for h in PATIENT_HEADERS)
     lines = []
-    for rank, row in enumerate(data.rows[:MAX_ROWS], start=1):
+    for rank, row in enumerate(data.rows, start=1):
         statuses: Mapping[str, str] = row["statuses"]
         number, patient, mrn, name, born, net = patient_cells(rank, row)
         name_class = " class=dead" if row.get("deceased") else ""
@@ -103,8 +102,8 @@ def _patient_rows(data: ReportData) -> str:
             + f"<td>{escape(row_missing_text(row))}</td></tr>"
         )
     more = ""
-    if len(data.rows) > MAX_ROWS:
-        more = f"<p class=muted>{len(data.rows) - MAX_ROWS:,} more rows in worklist.csv.</p>"
+    if data.row_count > len(data.rows):
+        more = f"<p class=muted>{data.row_count - len(data.rows):,} more rows in worklist.csv.</p>"
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>{more}"
 
 

@@ -23,7 +23,6 @@ from service.charts import render_svg
 from service.criteria.notes import SUPPORT_NOTE
 from service.screening.report_data import STATUS_WORDS, ReportData, report_charts
 from service.screening.report_html import (
-    MAX_ROWS,
     PATIENT_HEADERS,
     patient_cells,
     row_missing_text,
@@ -105,7 +104,7 @@ def write_report_pdf(data: ReportData, path: Path) -> None:
     pdf.add_page()
     heading("Patients, most likely candidates first")
     rows = []
-    for rank, row in enumerate(data.rows[:MAX_ROWS], start=1):
+    for rank, row in enumerate(data.rows, start=1):
         statuses = row["statuses"]
         rows.append(
             (

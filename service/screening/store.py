@@ -167,6 +167,19 @@ class Store:
         )
         self._db.execute("COMMIT")
 
+    def summaries(self, patients: Iterable[str]) -> Iterator[str]:
+        """Yield the summary JSON of each of ``patients`` (ids with results), in that order."""
+        reader = sqlite3.connect(self.path)
+        try:
+            for patient in patients:
+                row = reader.execute(
+                    "SELECT summary FROM results WHERE patient = ?", (patient,)
+                ).fetchone()
+                if row is not None:
+                    yield str(row[0])
+        finally:
+            reader.close()
+
     def results(self) -> Iterator[tuple[str, str, str]]:
         """Yield every ``(patient, result JSON, summary JSON)``, by patient id."""
         reader = sqlite3.connect(self.path)

@@ -163,11 +163,20 @@ def _cell(value: Any) -> str:
 
 def write_worklist(path: Path, summaries: Iterable[Mapping[str, Any]]) -> int:
     """Write the ranked worklist CSV (UTF-8); return the number of rows."""
-    rows = sorted((s for s in summaries if "statuses" in s), key=rank_key)
+    return write_ranked_worklist(
+        path, sorted((s for s in summaries if "statuses" in s), key=rank_key)
+    )
+
+
+def write_ranked_worklist(path: Path, ranked: Iterable[Mapping[str, Any]]) -> int:
+    """Write the worklist CSV of evaluated summaries already in :func:`rank_key` order,
+    one at a time (a large run's summaries need not all be in memory)."""
+    count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        for rank, summary in enumerate(rows, start=1):
+        for rank, summary in enumerate(ranked, start=1):
+            count = rank
             statuses = summary["statuses"]
             missing = missing_text(summary.get("missing") or (), summary.get("mdt") or ())
             writer.writerow(
@@ -184,4 +193,4 @@ def write_worklist(path: Path, summaries: Iterable[Mapping[str, Any]]) -> int:
                     summary.get("warnings", 0),
                 )
             )
-    return len(rows)
+    return count
