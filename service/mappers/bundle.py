@@ -132,18 +132,17 @@ def _own_names(patient: Entry) -> frozenset[str]:
     return patient.aliases() | {f"Patient/{patient.id}"}
 
 
-def _refers_to(reference: str, own: frozenset[str], patient: Entry, entry: Entry) -> bool:
+def _refers_to(reference: str, patient: Entry, entry: Entry) -> bool:
     """Say whether a subject reference is the patient's own (criteria.md §7).
 
     ``Patient/<id>``, the Patient's ``fullUrl`` (``urn:uuid:`` included), or an absolute
     URL of ``Patient/<id>`` whose base is the referring entry's or the Patient's own (a
     server's base). An absolute URL on another server is not the patient's; when neither
     entry has an absolute ``fullUrl`` (a collection of relative resources) no base is
-    known, and the URL is taken to be on the Bundle's own server. ``own`` is
-    :func:`_own_names` of the patient.
+    known, and the URL is taken to be on the Bundle's own server.
     """
     bare = reference.split("/_history/", 1)[0]
-    if bare in own:
+    if bare in _own_names(patient):
         return True
     if not bare.endswith(f"/Patient/{patient.id}"):
         return False
@@ -187,7 +186,7 @@ def record_from_resources(
             elif entry.resource_type in CLINICAL_TYPES:
                 notes.append(Warning(entry.reference, "no subject: cannot tell whose it is"))
             continue
-        if _refers_to(str(subject), own, patient, entry):
+        if _refers_to(str(subject), patient, entry):
             kept.append(entry)
         else:
             others.append(entry)

@@ -96,9 +96,7 @@ def code_problem(concept: Any) -> str | None:
     for index, coding in enumerate(codings):
         if not isinstance(coding, dict):
             return f"code.coding[{index}] is not an object"
-        # Absent is fine (""), a present null or number is not.
-        if not isinstance(coding.get("system", ""), str):
-            return f"code.coding[{index}].system is not a string"
-        if not isinstance(coding.get("code", ""), str):
-            return f"code.coding[{index}].code is not a string"
+        for key in ("system", "code"):  # absent is fine, a present null or number is not
+            if not isinstance(coding.get(key, ""), str):
+                return f"code.coding[{index}].{key} is not a string"
     return None

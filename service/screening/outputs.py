@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from service.screening.report_data import ReportData, build_report_data
+from service.screening.report_data import build_report_data
 from service.screening.selection import Tally
 from service.screening.store import Store
 from service.screening.worklist import rank_key, write_ranked_worklist
@@ -20,9 +21,12 @@ __all__ = ["OUTPUT_FILES", "write_outputs"]
 OUTPUT_FILES = ("results.ndjson", "worklist.csv", "report.html", "report.pdf", "summary.json")
 
 
-def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
+@contextmanager
+def _written(path: Path) -> Iterator[Path]:
+    """Give a temporary name beside ``path`` to write to; renamed to ``path`` when the
+    block ends without an error, so a reader never sees half a file."""
     temporary = path.with_name(f".{path.name}.partial")
-    write(temporary)
+    yield temporary
     os.replace(temporary, path)
 
 
@@ -49,22 +53,19 @@ def write_outputs(store: Store, out: Path, at: Any, figures: dict[str, Any], tal
     from service.screening.report_pdf import write_report_pdf
 
     ranking: list[tuple[tuple[Any, ...], str]] = []
-    reports: list[ReportData] = []
-
-    def results(path: Path) -> None:
-        with path.open("w", encoding="utf-8", newline="\n") as handle:
-            reports.append(
-                build_report_data(_read_back(store, handle, ranking), figures, tally, at)
-            )
-
-    _atomic(out / "results.ndjson", results)
-    (data,) = reports
+    with (
+        _written(out / "results.ndjson") as path,
+        path.open("w", encoding="utf-8", newline="\n") as handle,
+    ):
+        data = build_report_data(_read_back(store, handle, ranking), figures, tally, at)
     ranking.sort()
-    ranked = (json.loads(s) for s in store.summaries(patient for _, patient in ranking))
-    _atomic(out / "worklist.csv", lambda p: write_ranked_worklist(p, ranked))
-    _atomic(out / "report.html", lambda p: p.write_text(render_report_html(data), "utf-8"))
-    _atomic(out / "report.pdf", lambda p: write_report_pdf(data, p))
+    with _written(out / "worklist.csv") as path:
+        summaries = store.summaries(patient for _, patient in ranking)
+        write_ranked_worklist(path, (json.loads(summary) for summary in summaries))
+    with _written(out / "report.html") as path:
+        path.write_text(render_report_html(data), "utf-8")
+    with _written(out / "report.pdf") as path:
+        write_report_pdf(data, path)
     figures = {**figures, "badInput": tally.to_json(), "notEvaluated": len(data.not_evaluated)}
-    _atomic(
-        out / "summary.json", lambda p: p.write_text(json.dumps(figures, indent=2) + "\n", "utf-8")
-    )
+    with _written(out / "summary.json") as path:
+        path.write_text(json.dumps(figures, indent=2) + "\n", "utf-8")

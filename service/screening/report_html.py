@@ -18,8 +18,6 @@ from service.screening.worklist import SET_IDS, missing_text
 
 __all__ = ["PATIENT_HEADERS", "patient_cells", "render_report_html", "row_missing_text"]
 
-"""Rows shown in the report; the worklist CSV has every patient."""
-
 _CSS = """
 body{font:14px/1.4 "DejaVu Sans",Arial,sans-serif;color:#222;margin:24px;max-width:1200px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;break-after:avoid}
